@@ -1,0 +1,253 @@
+#pragma once
+// Rank filters over a rectangular window: median, percentile, any order statistic.
+//
+// Every output pixel is the rank-th smallest value of the rows x cols window around it; the
+// window runs past the edges by mirror reflection about the edge (d c b a | a b c d | d c b a),
+// which is scipy.ndimage's default 'reflect' mode that ccdproc's median filters use. For an
+// even size the window reaches one pixel further before the centre than after it, and the
+// median is the upper of the two middle values (rank = count / 2), as in scipy. NaN sorts
+// above every number.
+//
+// The image is cut into tiles. A tile and its halo are sorted once, which turns every pixel
+// into a small integer (its position in that order); the window then slides over the tile in
+// a snake, each step adding and removing one row or column of those integers in a bit set
+// with per-word counts, and the rank-th set bit is the answer. That costs a few operations per
+// window edge pixel instead of a selection over the whole window per pixel.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <xtensor/xtensor.hpp>
+
+#include "ccdx/error.hpp"
+
+#if defined(__BMI2__)
+#include <immintrin.h>
+#endif
+
+namespace ccdx {
+
+namespace detail {
+
+// Index into [0, n) of position i of the reflected extension (period 2n).
+inline std::size_t reflect_index(std::ptrdiff_t i, std::size_t n) noexcept
+{
+    const auto period = static_cast<std::ptrdiff_t>(2 * n);
+    std::ptrdiff_t m = i % period;
+    if (m < 0) m += period;
+    return static_cast<std::size_t>(m < static_cast<std::ptrdiff_t>(n) ? m : period - 1 - m);
+}
+
+// An unsigned key whose integer order is the numeric order of the value, NaN last.
+inline std::uint32_t order_key(float v) noexcept
+{
+    if (std::isnan(v)) return std::numeric_limits<std::uint32_t>::max();
+    std::uint32_t u;
+    std::memcpy(&u, &v, sizeof u);
+    if (v == 0.0f) u = 0;  // -0 and +0 are the same value
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+inline std::uint64_t order_key(double v) noexcept
+{
+    if (std::isnan(v)) return std::numeric_limits<std::uint64_t>::max();
+    std::uint64_t u;
+    std::memcpy(&u, &v, sizeof u);
+    if (v == 0.0) u = 0;
+    return (u & 0x8000000000000000u) ? ~u : (u | 0x8000000000000000u);
+}
+
+// Position of the k-th (0-based) set bit of w; w has more than k bits set.
+inline unsigned select_bit(std::uint64_t w, unsigned k) noexcept
+{
+#if defined(__BMI2__)
+    return static_cast<unsigned>(__builtin_ctzll(_pdep_u64(std::uint64_t{1} << k, w)));
+#else
+    for (unsigned i = 0; i < k; ++i) w &= w - 1;
+    return static_cast<unsigned>(__builtin_ctzll(w));
+#endif
+}
+
+// A multiset of small integers [0, n): a bit set with counts per word and per group of words.
+// Values are distinct here (each is a pixel's position in its tile's sorted order).
+class rank_set {
+public:
+    static constexpr std::size_t group = 16;  // words per group count
+
+    void reset(std::size_t n)
+    {
+        words_.assign((n + 63) / 64, 0);
+        word_count_.assign(words_.size(), 0);
+        group_count_.assign((words_.size() + group - 1) / group, 0);
+    }
+    void insert(std::uint32_t v) noexcept
+    {
+        words_[v >> 6] |= std::uint64_t{1} << (v & 63);
+        ++word_count_[v >> 6];
+        ++group_count_[(v >> 6) / group];
+    }
+    void erase(std::uint32_t v) noexcept
+    {
+        words_[v >> 6] &= ~(std::uint64_t{1} << (v & 63));
+        --word_count_[v >> 6];
+        --group_count_[(v >> 6) / group];
+    }
+    // The k-th smallest member (0-based).
+    std::uint32_t select(std::size_t k) const noexcept
+    {
+        std::size_t g = 0;
+        while (k >= group_count_[g]) k -= group_count_[g++];
+        std::size_t w = g * group;
+        while (k >= word_count_[w]) k -= word_count_[w++];
+        return static_cast<std::uint32_t>(w * 64 + select_bit(words_[w], static_cast<unsigned>(k)));
+    }
+
+private:
+    std::vector<std::uint64_t> words_;
+    std::vector<std::uint8_t> word_count_;
+    std::vector<std::uint32_t> group_count_;
+};
+
+template <class T>
+void check_window(const xt::xtensor<T, 2>& in, std::size_t rows, std::size_t cols, const char* what)
+{
+    if (rows == 0 || cols == 0)
+        throw value_error(std::string(what) + ": window size must be at least 1x1, got " + std::to_string(rows) +
+                          "x" + std::to_string(cols));
+    (void)in;
+}
+
+}  // namespace detail
+
+// The rank-th smallest value (0-based, rank < rows*cols) of the rows x cols window around
+// each pixel, edges reflected.
+template <class T>
+xt::xtensor<T, 2> rank_filter(const xt::xtensor<T, 2>& in, std::size_t rank, std::size_t rows, std::size_t cols)
+{
+    static_assert(std::is_floating_point_v<T>, "rank_filter works on float or double images");
+    detail::check_window(in, rows, cols, "rank_filter");
+    if (rank >= rows * cols)
+        throw value_error("rank_filter: rank " + std::to_string(rank) + " is outside a " + std::to_string(rows) +
+                          "x" + std::to_string(cols) + " window");
+    const std::size_t ny = in.shape()[0], nx = in.shape()[1];
+    xt::xtensor<T, 2> out = xt::xtensor<T, 2>::from_shape({ny, nx});
+    if (ny == 0 || nx == 0) return out;
+
+    using key_t = decltype(detail::order_key(T{}));
+    // Output tile edge; the halo is (window - 1) on each axis.
+    const std::size_t tile = std::max<std::size_t>(64, 2 * std::max(rows, cols));
+    const std::size_t before_r = rows / 2, before_c = cols / 2;
+
+    std::vector<T> region;
+    std::vector<std::pair<key_t, std::uint32_t>> order;
+    std::vector<std::uint32_t> position;  // region index -> position in sorted order
+    std::vector<T> sorted;
+    detail::rank_set set;
+
+    for (std::size_t r0 = 0; r0 < ny; r0 += tile) {
+        const std::size_t tr = std::min(tile, ny - r0);
+        for (std::size_t c0 = 0; c0 < nx; c0 += tile) {
+            const std::size_t tc = std::min(tile, nx - c0);
+            const std::size_t rr = tr + rows - 1, rc = tc + cols - 1;  // region shape
+            const std::size_t m = rr * rc;
+            region.resize(m);
+            order.resize(m);
+            for (std::size_t i = 0; i < rr; ++i) {
+                const std::size_t y = detail::reflect_index(
+                    static_cast<std::ptrdiff_t>(r0 + i) - static_cast<std::ptrdiff_t>(before_r), ny);
+                const T* src = &in(y, 0);
+                for (std::size_t j = 0; j < rc; ++j) {
+                    const std::ptrdiff_t xj = static_cast<std::ptrdiff_t>(c0 + j) - static_cast<std::ptrdiff_t>(before_c);
+                    const std::size_t x = (xj >= 0 && xj < static_cast<std::ptrdiff_t>(nx))
+                                              ? static_cast<std::size_t>(xj)
+                                              : detail::reflect_index(xj, nx);
+                    const T v = src[x];
+                    region[i * rc + j] = v;
+                    order[i * rc + j] = {detail::order_key(v), static_cast<std::uint32_t>(i * rc + j)};
+                }
+            }
+            std::sort(order.begin(), order.end());
+            position.resize(m);
+            sorted.resize(m);
+            for (std::size_t p = 0; p < m; ++p) {
+                position[order[p].second] = static_cast<std::uint32_t>(p);
+                sorted[p] = region[order[p].second];
+            }
+
+            // Snake through the tile: right along even rows, left along odd rows.
+            set.reset(m);
+            for (std::size_t i = 0; i < rows; ++i)
+                for (std::size_t j = 0; j < cols; ++j) set.insert(position[i * rc + j]);
+            for (std::size_t i = 0; i < tr; ++i) {
+                if (i > 0) {  // step down: drop region row i-1, add row i+rows-1, at the current column
+                    const std::size_t c = (i % 2 == 1) ? tc - 1 : 0;
+                    for (std::size_t j = 0; j < cols; ++j) {
+                        set.erase(position[(i - 1) * rc + c + j]);
+                        set.insert(position[(i + rows - 1) * rc + c + j]);
+                    }
+                }
+                T* dst = &out(r0 + i, c0);
+                if (i % 2 == 0) {
+                    for (std::size_t c = 0;; ++c) {
+                        dst[c] = sorted[set.select(rank)];
+                        if (c + 1 == tc) break;
+                        for (std::size_t k = 0; k < rows; ++k) {
+                            set.erase(position[(i + k) * rc + c]);
+                            set.insert(position[(i + k) * rc + c + cols]);
+                        }
+                    }
+                } else {
+                    for (std::size_t c = tc - 1;; --c) {
+                        dst[c] = sorted[set.select(rank)];
+                        if (c == 0) break;
+                        for (std::size_t k = 0; k < rows; ++k) {
+                            set.erase(position[(i + k) * rc + c + cols - 1]);
+                            set.insert(position[(i + k) * rc + c - 1]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return out;
+}
+
+// Median of the rows x cols window around each pixel (the upper middle value for an even count).
+template <class T>
+xt::xtensor<T, 2> median_filter(const xt::xtensor<T, 2>& in, std::size_t rows, std::size_t cols)
+{
+    detail::check_window(in, rows, cols, "median_filter");
+    return rank_filter(in, rows * cols / 2, rows, cols);
+}
+
+template <class T>
+xt::xtensor<T, 2> median_filter(const xt::xtensor<T, 2>& in, std::size_t size)
+{
+    return median_filter(in, size, size);
+}
+
+// The percentile-th percentile (0..100; negative counts from the top) of the window around
+// each pixel, as an order statistic without interpolation: rank = floor(count * p / 100).
+template <class T>
+xt::xtensor<T, 2> percentile_filter(const xt::xtensor<T, 2>& in, double percentile, std::size_t rows,
+                                    std::size_t cols)
+{
+    detail::check_window(in, rows, cols, "percentile_filter");
+    if (!(percentile >= -100.0 && percentile <= 100.0))
+        throw value_error("percentile_filter: percentile " + std::to_string(percentile) +
+                          " is outside [-100, 100]");
+    if (percentile < 0) percentile += 100.0;
+    const std::size_t count = rows * cols;
+    const std::size_t rank = percentile == 100.0
+                                 ? count - 1
+                                 : static_cast<std::size_t>(static_cast<double>(count) * percentile / 100.0);
+    return rank_filter(in, rank, rows, cols);
+}
+
+}  // namespace ccdx

@@ -28,9 +28,6 @@
 
 #include "ccdx/error.hpp"
 
-#if defined(__BMI2__)
-#include <immintrin.h>
-#endif
 
 namespace ccdx {
 
@@ -63,55 +60,116 @@ inline std::uint64_t order_key(double v) noexcept
     return (u & 0x8000000000000000u) ? ~u : (u | 0x8000000000000000u);
 }
 
-// Position of the k-th (0-based) set bit of w; w has more than k bits set.
-inline unsigned select_bit(std::uint64_t w, unsigned k) noexcept
-{
-#if defined(__BMI2__)
-    return static_cast<unsigned>(__builtin_ctzll(_pdep_u64(std::uint64_t{1} << k, w)));
-#else
-    for (unsigned i = 0; i < k; ++i) w &= w - 1;
-    return static_cast<unsigned>(__builtin_ctzll(w));
-#endif
-}
-
-// A multiset of small integers [0, n): a bit set with counts per word and per group of words.
-// Values are distinct here (each is a pixel's position in its tile's sorted order).
+// A set of small distinct integers [0, n) (each a pixel's place in its tile's sorted order)
+// as a bit set, with a cursor on the last answer and the count of members below it. Each
+// step of the window moves the answer by a few members only, so a query walks from the
+// previous answer instead of counting from the bottom.
 class rank_set {
 public:
-    static constexpr std::size_t group = 16;  // words per group count
-
     void reset(std::size_t n)
     {
         words_.assign((n + 63) / 64, 0);
-        word_count_.assign(words_.size(), 0);
-        group_count_.assign((words_.size() + group - 1) / group, 0);
+        cursor_ = 0;
+        below_ = 0;
     }
     void insert(std::uint32_t v) noexcept
     {
         words_[v >> 6] |= std::uint64_t{1} << (v & 63);
-        ++word_count_[v >> 6];
-        ++group_count_[(v >> 6) / group];
+        below_ += v < cursor_;
     }
     void erase(std::uint32_t v) noexcept
     {
         words_[v >> 6] &= ~(std::uint64_t{1} << (v & 63));
-        --word_count_[v >> 6];
-        --group_count_[(v >> 6) / group];
+        below_ -= v < cursor_;
     }
-    // The k-th smallest member (0-based).
-    std::uint32_t select(std::size_t k) const noexcept
+    // The k-th smallest member (0-based); the set holds more than k members.
+    std::uint32_t select(std::size_t k) noexcept
     {
-        std::size_t g = 0;
-        while (k >= group_count_[g]) k -= group_count_[g++];
-        std::size_t w = g * group;
-        while (k >= word_count_[w]) k -= word_count_[w++];
-        return static_cast<std::uint32_t>(w * 64 + select_bit(words_[w], static_cast<unsigned>(k)));
+        while (below_ > k) {  // step down to the next member below the cursor
+            cursor_ = previous(cursor_);
+            --below_;
+        }
+        for (;;) {
+            const bool member = (words_[cursor_ >> 6] >> (cursor_ & 63)) & 1u;
+            if (member && below_ == k) return cursor_;
+            below_ += member;
+            cursor_ = next(cursor_ + 1);
+        }
     }
 
 private:
+    // Largest member < v (one exists).
+    std::uint32_t previous(std::uint32_t v) const noexcept
+    {
+        std::size_t w = v >> 6;
+        std::uint64_t bits = words_[w] & ((std::uint64_t{1} << (v & 63)) - 1);
+        while (bits == 0) bits = words_[--w];
+        return static_cast<std::uint32_t>(w * 64 + 63 - static_cast<unsigned>(__builtin_clzll(bits)));
+    }
+    // Smallest member >= v (one exists).
+    std::uint32_t next(std::uint32_t v) const noexcept
+    {
+        std::size_t w = v >> 6;
+        std::uint64_t bits = (v & 63) ? words_[w] & ~((std::uint64_t{1} << (v & 63)) - 1) : words_[w];
+        while (bits == 0) bits = words_[++w];
+        return static_cast<std::uint32_t>(w * 64 + static_cast<unsigned>(__builtin_ctzll(bits)));
+    }
+
     std::vector<std::uint64_t> words_;
-    std::vector<std::uint8_t> word_count_;
-    std::vector<std::uint32_t> group_count_;
+    std::uint32_t cursor_ = 0;
+    std::size_t below_ = 0;
+};
+
+// Sorts a tile: position[i] is the place of region[i] in ascending order (NaN last, ties by
+// index) and sorted[p] the value at place p. Floats go through a 3-pass radix sort on their
+// order keys; doubles through std::sort.
+template <class T>
+struct tile_sorter;
+
+template <>
+struct tile_sorter<float> {
+    std::vector<std::uint64_t> a, b;
+    void rank(const std::vector<float>& region, std::vector<std::uint32_t>& position, std::vector<float>& sorted)
+    {
+        const std::size_t m = region.size();
+        a.resize(m);
+        b.resize(m);
+        for (std::size_t i = 0; i < m; ++i) a[i] = (std::uint64_t{order_key(region[i])} << 32) | i;
+        // Least significant digit first over the key bits 32..63 in digits of 11, 11 and 10 bits;
+        // each pass is stable, so equal keys stay in index order.
+        constexpr unsigned shifts[3] = {32, 43, 54};
+        constexpr unsigned widths[3] = {11, 11, 10};
+        for (int pass = 0; pass < 3; ++pass) {
+            const unsigned shift = shifts[pass];
+            const std::uint64_t mask = (std::uint64_t{1} << widths[pass]) - 1;
+            std::uint32_t count[2048 + 1] = {};
+            for (std::size_t i = 0; i < m; ++i) ++count[((a[i] >> shift) & mask) + 1];
+            for (std::size_t d = 1; d <= 2048; ++d) count[d] += count[d - 1];
+            for (std::size_t i = 0; i < m; ++i) b[count[(a[i] >> shift) & mask]++] = a[i];
+            a.swap(b);
+        }
+        for (std::size_t p = 0; p < m; ++p) {
+            const auto i = static_cast<std::uint32_t>(a[p]);
+            position[i] = static_cast<std::uint32_t>(p);
+            sorted[p] = region[i];
+        }
+    }
+};
+
+template <>
+struct tile_sorter<double> {
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> order;
+    void rank(const std::vector<double>& region, std::vector<std::uint32_t>& position, std::vector<double>& sorted)
+    {
+        const std::size_t m = region.size();
+        order.resize(m);
+        for (std::size_t i = 0; i < m; ++i) order[i] = {order_key(region[i]), static_cast<std::uint32_t>(i)};
+        std::sort(order.begin(), order.end());
+        for (std::size_t p = 0; p < m; ++p) {
+            position[order[p].second] = static_cast<std::uint32_t>(p);
+            sorted[p] = region[order[p].second];
+        }
+    }
 };
 
 template <class T>
@@ -139,15 +197,14 @@ xt::xtensor<T, 2> rank_filter(const xt::xtensor<T, 2>& in, std::size_t rank, std
     xt::xtensor<T, 2> out = xt::xtensor<T, 2>::from_shape({ny, nx});
     if (ny == 0 || nx == 0) return out;
 
-    using key_t = decltype(detail::order_key(T{}));
     // Output tile edge; the halo is (window - 1) on each axis.
-    const std::size_t tile = std::max<std::size_t>(64, 2 * std::max(rows, cols));
+    const std::size_t tile = std::max<std::size_t>(96, 2 * std::max(rows, cols));
     const std::size_t before_r = rows / 2, before_c = cols / 2;
 
     std::vector<T> region;
-    std::vector<std::pair<key_t, std::uint32_t>> order;
     std::vector<std::uint32_t> position;  // region index -> position in sorted order
     std::vector<T> sorted;
+    detail::tile_sorter<T> sorter;
     detail::rank_set set;
 
     for (std::size_t r0 = 0; r0 < ny; r0 += tile) {
@@ -157,28 +214,20 @@ xt::xtensor<T, 2> rank_filter(const xt::xtensor<T, 2>& in, std::size_t rank, std
             const std::size_t rr = tr + rows - 1, rc = tc + cols - 1;  // region shape
             const std::size_t m = rr * rc;
             region.resize(m);
-            order.resize(m);
             for (std::size_t i = 0; i < rr; ++i) {
                 const std::size_t y = detail::reflect_index(
                     static_cast<std::ptrdiff_t>(r0 + i) - static_cast<std::ptrdiff_t>(before_r), ny);
                 const T* src = &in(y, 0);
+                T* dst = &region[i * rc];
                 for (std::size_t j = 0; j < rc; ++j) {
                     const std::ptrdiff_t xj = static_cast<std::ptrdiff_t>(c0 + j) - static_cast<std::ptrdiff_t>(before_c);
-                    const std::size_t x = (xj >= 0 && xj < static_cast<std::ptrdiff_t>(nx))
-                                              ? static_cast<std::size_t>(xj)
-                                              : detail::reflect_index(xj, nx);
-                    const T v = src[x];
-                    region[i * rc + j] = v;
-                    order[i * rc + j] = {detail::order_key(v), static_cast<std::uint32_t>(i * rc + j)};
+                    dst[j] = src[(xj >= 0 && xj < static_cast<std::ptrdiff_t>(nx)) ? static_cast<std::size_t>(xj)
+                                                                                      : detail::reflect_index(xj, nx)];
                 }
             }
-            std::sort(order.begin(), order.end());
             position.resize(m);
             sorted.resize(m);
-            for (std::size_t p = 0; p < m; ++p) {
-                position[order[p].second] = static_cast<std::uint32_t>(p);
-                sorted[p] = region[order[p].second];
-            }
+            sorter.rank(region, position, sorted);
 
             // Snake through the tile: right along even rows, left along odd rows.
             set.reset(m);

@@ -1,0 +1,205 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <map>
+#include <string>
+
+#include <ccdx/formula.hpp>
+
+namespace {
+
+using images = std::map<std::string, ccdx::image<double>, std::less<>>;
+
+ccdx::image<double> make(std::initializer_list<double> values, std::size_t rows, std::size_t cols, const char* unit = "adu")
+{
+    ccdx::image<double> img(rows, cols, ccdx::unit(unit));
+    std::size_t i = 0;
+    for (double v : values) img.data().data()[i++] = v;
+    return img;
+}
+
+void set_sigma(ccdx::image<double>& img, std::initializer_list<double> sigma)
+{
+    auto s = xt::xtensor<double, 2>::from_shape({img.rows(), img.cols()});
+    std::size_t i = 0;
+    for (double v : sigma) s.data()[i++] = v;
+    img.set_uncertainty(std::move(s));
+}
+
+// The column a syntax error points at, checking the message says the same.
+std::size_t error_column(const std::string& text)
+{
+    try {
+        ccdx::formula f(text);
+    } catch (const ccdx::formula_error& e) {
+        CHECK(std::string(e.what()).find("column " + std::to_string(e.column())) != std::string::npos);
+        return e.column();
+    }
+    FAIL("'" << text << "' parsed");
+    return 0;
+}
+
+}  // namespace
+
+TEST_CASE("a formula prints with single spaces and only the parentheses it needs")
+{
+    CHECK(ccdx::formula("(raw-bias-dark*0.3)/flat").to_string() == "(raw - bias - dark * 0.3) / flat");
+    CHECK(ccdx::formula("((a*b))/c").to_string() == "a * b / c");
+    CHECK(ccdx::formula("a/(b*c)").to_string() == "a / (b * c)");
+    CHECK(ccdx::formula("a-(b-c)").to_string() == "a - (b - c)");
+    CHECK(ccdx::formula("(a-b)-c").to_string() == "a - b - c");
+    CHECK(ccdx::formula("-(a+b)*2").to_string() == "-(a + b) * 2");
+    CHECK(ccdx::formula("raw * 1.5 [electron / adu]").to_string() == "raw * 1.5[electron / adu]");
+    CHECK(ccdx::formula("(raw - bias)/(flat/mean(flat))").to_string() == "(raw - bias) / (flat / mean(flat))");
+    CHECK(ccdx::formula("x * 1e-3").to_string() == "x * 0.001");
+}
+
+TEST_CASE("operands are listed once, in order of first appearance")
+{
+    const ccdx::formula f("(raw - bias) / (flat / median(flat)) + raw * 0");
+    REQUIRE(f.operands().size() == 3);
+    CHECK(f.operands()[0] == "raw");
+    CHECK(f.operands()[1] == "bias");
+    CHECK(f.operands()[2] == "flat");
+}
+
+TEST_CASE("syntax errors point at the column")
+{
+    CHECK(error_column("(raw - bias") == 12);       // end of text: the ')' is missing
+    CHECK(error_column("raw + * bias") == 7);
+    CHECK(error_column("raw bias") == 5);
+    CHECK(error_column("2x") == 2);
+    CHECK(error_column("raw + foo(bias)") == 7);    // unknown function
+    CHECK(error_column("raw ** 2") == 5);
+    CHECK(error_column("") == 1);
+    CHECK(error_column("   ") == 4);
+    CHECK(error_column("raw + 1[adu//]") == 9);     // the unit inside the brackets
+    CHECK(error_column("raw + 1[adu") == 8);
+    CHECK(error_column("mean(a, b)") == 7);
+    CHECK(error_column("(a + b))") == 8);
+    CHECK(error_column("a + $") == 5);
+}
+
+TEST_CASE("values and uncertainties propagate as first-order errors")
+{
+    auto raw = make({10, 20, 30, 40}, 2, 2);
+    set_sigma(raw, {1, 2, 3, 4});
+    auto bias = make({1, 1, 1, 1}, 2, 2);
+    set_sigma(bias, {0.5, 0.5, 0.5, 0.5});
+    auto flat = make({2, 2, 4, 4}, 2, 2, "");  // exact: no uncertainty
+    images in{{"raw", raw}, {"bias", bias}, {"flat", flat}};
+
+    const auto out = ccdx::formula("(raw - bias) / flat").evaluate(in);
+    CHECK(out.unit() == ccdx::unit("adu"));
+    CHECK(out.data()(0, 0) == doctest::Approx(4.5));
+    CHECK(out.data()(0, 1) == doctest::Approx(9.5));
+    CHECK(out.data()(1, 0) == doctest::Approx(7.25));
+    CHECK(out.data()(1, 1) == doctest::Approx(9.75));
+    REQUIRE(out.has_uncertainty());
+    // sqrt(1 + 0.25) / 2, sqrt(4 + 0.25) / 2, sqrt(9 + 0.25) / 4, sqrt(16 + 0.25) / 4
+    CHECK(out.uncertainty()(0, 0) == doctest::Approx(0.5590169944));
+    CHECK(out.uncertainty()(0, 1) == doctest::Approx(1.0307764064));
+    CHECK(out.uncertainty()(1, 0) == doctest::Approx(0.7603453162));
+    CHECK(out.uncertainty()(1, 1) == doctest::Approx(1.0077822185));
+    CHECK_FALSE(out.has_mask());
+}
+
+TEST_CASE("a product and a quotient of two uncertain images")
+{
+    auto a = make({3}, 1, 1);
+    set_sigma(a, {0.3});
+    auto b = make({2}, 1, 1, "s");
+    set_sigma(b, {0.4});
+    images in{{"a", a}, {"b", b}};
+    const auto product = ccdx::formula("a * b").evaluate(in);
+    CHECK(product.data()(0, 0) == doctest::Approx(6));
+    CHECK(product.uncertainty()(0, 0) == doctest::Approx(std::sqrt(0.09 * 4 + 0.16 * 9)));
+    CHECK(product.unit() == ccdx::unit("adu s"));
+    const auto quotient = ccdx::formula("a / b").evaluate(in);
+    CHECK(quotient.data()(0, 0) == doctest::Approx(1.5));
+    // (va b² + vb a²) / b⁴ = (0.36 + 1.44) / 16
+    CHECK(quotient.uncertainty()(0, 0) == doctest::Approx(std::sqrt(1.8 / 16)));
+    CHECK(quotient.unit() == ccdx::unit("adu / s"));
+    // an exact scalar over an image: 1/b has sigma 0.4 / b²
+    const auto inverse = ccdx::formula("1 / b").evaluate(in);
+    CHECK(inverse.data()(0, 0) == doctest::Approx(0.5));
+    CHECK(inverse.uncertainty()(0, 0) == doctest::Approx(0.1));
+    CHECK(inverse.unit() == ccdx::unit("1 / s"));
+}
+
+TEST_CASE("mean and median give a scalar in their operand's unit, NaN skipped")
+{
+    auto flat = make({2, 2, 4, std::numeric_limits<double>::quiet_NaN(), 8, 2}, 2, 3);
+    auto raw = make({12, 12, 12, 12, 12, 12}, 2, 3);
+    images in{{"raw", raw}, {"flat", flat}};
+    const auto by_mean = ccdx::formula("raw / (flat / mean(flat))").evaluate(in);
+    CHECK(by_mean.unit().is_dimensionless() == false);
+    CHECK(by_mean.unit() == ccdx::unit("adu"));
+    CHECK(by_mean.data()(0, 0) == doctest::Approx(12 * 3.6 / 2));  // mean of 2 2 4 8 2 = 3.6
+    CHECK(std::isnan(by_mean.data()(1, 0)));
+    const auto by_median = ccdx::formula("flat / median(flat)").evaluate(in);
+    CHECK(by_median.unit().is_dimensionless());
+    CHECK(by_median.data()(1, 1) == doctest::Approx(4));           // median of 2 2 2 4 8 = 2
+    const auto shifted = ccdx::formula("raw - median(raw - flat)").evaluate(in);
+    CHECK(shifted.data()(0, 0) == doctest::Approx(2));              // median of 10 10 8 4 10 = 10
+}
+
+TEST_CASE("masks combine with bitwise OR")
+{
+    auto a = make({1, 2, 3, 4}, 2, 2);
+    auto b = make({1, 1, 1, 1}, 2, 2);
+    a.ensure_mask()(0, 0) = 1;
+    b.ensure_mask()(0, 0) = 4;
+    b.mask()(1, 1) = 4;
+    images in{{"a", a}, {"b", b}};
+    const auto out = ccdx::formula("sqrt(abs(-(a - b) / b))").evaluate(in);
+    REQUIRE(out.has_mask());
+    CHECK(out.mask()(0, 0) == 5);
+    CHECK(out.mask()(0, 1) == 0);
+    CHECK(out.mask()(1, 0) == 0);
+    CHECK(out.mask()(1, 1) == 4);
+    CHECK(out.data()(1, 1) == doctest::Approx(std::sqrt(3.0)));
+}
+
+TEST_CASE("blocks and SIMD tails cover every pixel")
+{
+    // 37 x 53 pixels in blocks of 100: block and batch boundaries fall mid-row.
+    ccdx::image<float> a(37, 53), b(37, 53);  // dimensionless
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        a.data().data()[i] = static_cast<float>(i);
+        b.data().data()[i] = 1.0f;
+    }
+    std::map<std::string, ccdx::image<float>, std::less<>> in{{"a", a}, {"b", b}};
+    const auto out = ccdx::formula("2 * a - square(b) + 0.5").evaluate(in, 100);
+    bool all = true;
+    for (std::size_t i = 0; i < out.size(); ++i) all = all && out.data().data()[i] == static_cast<float>(2.0 * i - 0.5);
+    CHECK(all);
+    CHECK_FALSE(out.has_uncertainty());
+}
+
+TEST_CASE("the result takes the header of the first image the formula computes from")
+{
+    auto raw = make({5}, 1, 1);
+    raw.header().set("OBJECT", std::string("kelt-16b"));
+    auto bias = make({1}, 1, 1);
+    bias.header().set("OBJECT", std::string("bias"));
+    images in{{"raw", raw}, {"bias", bias}};
+    CHECK(ccdx::formula("raw - bias").evaluate(in).header().value<std::string>("OBJECT") == "kelt-16b");
+    CHECK(ccdx::formula("mean(raw) * 0 + bias").evaluate(in).header().value<std::string>("OBJECT") == "bias");
+}
+
+TEST_CASE("bad operands: units, shapes, missing images, constant formulas")
+{
+    auto adu = make({1, 2}, 1, 2);
+    auto electron = make({1, 2}, 1, 2, "electron");
+    auto wide = make({1, 2, 3}, 1, 3);
+    images in{{"adu", adu}, {"electron", electron}, {"wide", wide}};
+    CHECK_THROWS_AS(ccdx::formula("adu - electron").evaluate(in), ccdx::unit_error);
+    CHECK_THROWS_WITH_AS(ccdx::formula("adu + 1").evaluate(in), doctest::Contains("'adu'"), ccdx::unit_error);
+    CHECK(ccdx::formula("adu + 1[adu]").evaluate(in).data()(0, 1) == doctest::Approx(3));
+    CHECK(ccdx::formula("adu * 2[electron / adu] - electron").evaluate(in).unit() == ccdx::unit("electron"));
+    CHECK_THROWS_WITH_AS(ccdx::formula("adu - wide").evaluate(in), doctest::Contains("(1, 3)"), ccdx::shape_error);
+    CHECK_THROWS_WITH_AS(ccdx::formula("adu - flat").evaluate(in), doctest::Contains("'flat'"), ccdx::value_error);
+    CHECK_THROWS_AS(ccdx::formula("mean(adu) * 2").evaluate(in), ccdx::value_error);
+}

@@ -1,0 +1,190 @@
+#pragma once
+// Expression nodes the reduction steps need beyond the engine's own: a step that can be
+// switched off at run time (ccd_process applies bias, dark, flat, gain... only when given,
+// yet must have one static type), a floor on a flat's values that keeps their variance, a
+// header edit applied to the evaluated result, and the formula text shown for a composite.
+//
+// They follow the node protocol of expression.hpp (value_type, exact, precedence, shape,
+// unit, has_variance, has_mask, to_string, first_header, add_cards, visit_planes, load).
+
+#include <cstddef>
+#include <functional>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "ccdx/expression.hpp"
+
+namespace ccdx::detail {
+
+// `l Op r` when `on`, otherwise `l` unchanged (r is neither checked, read nor printed).
+template <class Op, class L, class R>
+class optional_binary : public expression {
+public:
+    using value_type = common_value_t<typename L::value_type, typename R::value_type>;
+    static constexpr bool exact = L::exact && R::exact;
+    static constexpr int precedence = Op::precedence;
+
+    optional_binary(L l, R r, bool on) : l_(std::move(l)), r_(std::move(r)), on_(on)
+    {
+        lv_ = l_.has_variance();
+        if (!on_) {
+            shape_ = l_.shape();
+            unit_ = l_.unit();
+            return;
+        }
+        shape_ = broadcast_shapes(l_.shape(), r_.shape(), l_, r_);
+        if constexpr (std::is_same_v<Op, ops::plus> || std::is_same_v<Op, ops::minus>)
+            unit_ = same_unit(l_.unit(), is_bare(l_), r_.unit(), is_bare(r_), l_, r_);
+        else if constexpr (std::is_same_v<Op, ops::multiplies>)
+            unit_ = l_.unit() * r_.unit();
+        else
+            unit_ = l_.unit() / r_.unit();
+        rv_ = r_.has_variance();
+    }
+
+    bool enabled() const noexcept { return on_; }
+    shape2 shape() const noexcept { return shape_; }
+    const ccdx::unit& unit() const noexcept { return unit_; }
+    bool has_variance() const noexcept { return lv_ || rv_; }
+    bool has_mask() const noexcept { return l_.has_mask() || (on_ && r_.has_mask()); }
+    const ccdx::header* first_header() const noexcept
+    {
+        const ccdx::header* h = l_.first_header();
+        return h || !on_ ? h : r_.first_header();
+    }
+    void add_cards(ccdx::header& h) const
+    {
+        l_.add_cards(h);
+        if (on_) r_.add_cards(h);
+    }
+    template <class F>
+    void visit_planes(F&& f, std::ptrdiff_t dr, std::ptrdiff_t dc) const
+    {
+        l_.visit_planes(f, dr, dc);
+        if (on_) r_.visit_planes(f, dr, dc);
+    }
+    std::string to_string() const
+    {
+        if (!on_) return l_.to_string();
+        return parenthesize(l_.to_string(), L::precedence < precedence) + " " + Op::symbol + " " +
+               parenthesize(r_.to_string(), R::precedence <= precedence);
+    }
+
+    template <bool V, bool M, class B>
+    part<B> load(std::size_t r, std::size_t c) const noexcept
+    {
+        const part<B> a = l_.template load<V, M, B>(r, c);
+        if (!on_) return a;
+        const part<B> b = r_.template load<V, M, B>(r, c);
+        part<B> p;
+        p.value = Op::value(a.value, b.value);
+        if constexpr (V && !exact) {
+            if (lv_ && rv_)
+                p.variance = Op::variance(a.value, a.variance, b.value, b.variance);
+            else if (lv_)
+                p.variance = Op::variance_exact_right(a.value, a.variance, b.value);
+            else if (rv_)
+                p.variance = Op::variance_exact_left(a.value, b.value, b.variance);
+        }
+        if constexpr (M) p.mask = a.mask | b.mask;
+        return p;
+    }
+
+private:
+    L l_;
+    R r_;
+    bool on_;
+    shape2 shape_{};
+    ccdx::unit unit_;
+    bool lv_ = false, rv_ = false;
+};
+
+template <class Op, class A, class B>
+auto optional_operation(A&& a, B&& b, bool on)
+{
+    return optional_binary<Op, node_t<A>, node_t<B>>(as_node(std::forward<A>(a)), as_node(std::forward<B>(b)), on);
+}
+
+// Values below `lo` raised to `lo`, variance and mask kept (NaN stays NaN): ccdproc's
+// `flat.data[flat.data < min_value] = min_value`. No floor when `lo` is -inf.
+template <class E>
+class floored : public unary_base<E> {
+public:
+    static constexpr bool exact = E::exact;
+    static constexpr int precedence = detail::precedence::primary;
+
+    floored(E e, double lo) : unary_base<E>(std::move(e)), lo_(lo) {}
+
+    bool enabled() const noexcept { return lo_ != -std::numeric_limits<double>::infinity(); }
+    const ccdx::unit& unit() const noexcept { return this->e_.unit(); }
+    bool has_variance() const noexcept { return this->e_.has_variance(); }
+    bool has_mask() const noexcept { return this->e_.has_mask(); }
+    std::string to_string() const
+    {
+        if (!enabled()) return this->e_.to_string();
+        const std::string e = this->e_.to_string(), lo = number_text(lo_, false);
+        return "replace(" + e + ", " + parenthesize(e, E::precedence <= detail::precedence::comparison) + " < " + lo + ", " + lo + ")";
+    }
+
+    template <bool V, bool M, class B>
+    part<B> load(std::size_t r, std::size_t c) const noexcept
+    {
+        using T = typename lanes<B>::value_type;
+        part<B> p = this->e_.template load<V, M, B>(r, c);
+        if (!enabled()) return p;
+        const B lo(static_cast<T>(lo_));
+        p.value = select(p.value < lo, lo, p.value);
+        return p;
+    }
+
+private:
+    double lo_;
+};
+
+// The evaluated result's header edited by a function (after every card below was applied):
+// trim_image shifts the WCS reference pixel and drops section keywords that no longer apply.
+template <class E>
+class header_edit : public unary_base<E> {
+public:
+    static constexpr bool exact = E::exact;
+    static constexpr int precedence = E::precedence;
+
+    header_edit(E e, std::function<void(ccdx::header&)> edit) : unary_base<E>(std::move(e)), edit_(std::move(edit)) {}
+
+    const ccdx::unit& unit() const noexcept { return this->e_.unit(); }
+    bool has_variance() const noexcept { return this->e_.has_variance(); }
+    bool has_mask() const noexcept { return this->e_.has_mask(); }
+    std::string to_string() const { return this->e_.to_string(); }
+    void add_cards(ccdx::header& h) const
+    {
+        this->e_.add_cards(h);
+        if (edit_) edit_(h);
+    }
+    template <bool V, bool M, class B>
+    part<B> load(std::size_t r, std::size_t c) const noexcept
+    {
+        return this->e_.template load<V, M, B>(r, c);
+    }
+
+private:
+    std::function<void(ccdx::header&)> edit_;
+};
+
+// How a step's header record names an operand: an image by its name, an expression by its
+// formula, a quantity with its unit.
+template <class X>
+std::string operand_text(const X& x)
+{
+    using D = std::decay_t<X>;
+    if constexpr (is_image<D>::value)
+        return x.name().empty() ? "image" : x.name();
+    else if constexpr (is_expression<D>::value)
+        return x.to_string();
+    else if constexpr (std::is_same_v<D, quantity>)
+        return ccdx::to_string(x);
+    else
+        return number_text(static_cast<double>(x), false);
+}
+
+}  // namespace ccdx::detail

@@ -28,12 +28,12 @@ inline std::string to_string(const shape2& s)
     return "(" + std::to_string(s[0]) + ", " + std::to_string(s[1]) + ")";
 }
 
-namespace detail {
-struct expression_tag {};  // base of every lazy expression node (expression.hpp)
-}  // namespace detail
+// Base of every lazy expression node (expression.hpp); it also makes ccdx's operators
+// visible to argument-dependent lookup on any node type.
+struct expression {};
 
 template <class E>
-struct is_expression : std::is_base_of<detail::expression_tag, std::decay_t<E>> {};
+struct is_expression : std::is_base_of<expression, std::decay_t<E>> {};
 
 template <class T = float>
 class image {

@@ -7,6 +7,8 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "ccdx/detail/batch_ops.hpp"
+
 namespace ccdx::ops {
 
 struct plus {
@@ -87,7 +89,7 @@ struct negate {
 struct square_root {
     static constexpr const char* name = "sqrt";
     template <class B>
-    static B value(const B& a) noexcept { return xsimd::sqrt(a); }
+    static B value(const B& a) noexcept { return detail::square_root(a); }
     // d sqrt(a) = da / (2 sqrt(a)): variance va / (4 a)
     template <class B>
     static B variance(const B& a, const B&, const B& va) noexcept { return va / (B(4) * a); }

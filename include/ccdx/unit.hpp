@@ -233,6 +233,19 @@ public:
         return u;
     }
 
+    // The n-th root, defined when every power divides by n: sqrt of adu2 is adu; of adu, an error.
+    unit root(int n) const
+    {
+        unit u;
+        for (const auto& [name, p] : factors_) {
+            if (n <= 0 || p % n != 0)
+                throw unit_error("cannot take root " + std::to_string(n) + " of " + quoted(*this) +
+                                 ": only integer powers are supported");
+            u.factors_.emplace_back(name, p / n);
+        }
+        return u;
+    }
+
     friend unit operator*(const unit& a, const unit& b) { return combine(a, b, +1); }
     friend unit operator/(const unit& a, const unit& b) { return combine(a, b, -1); }
 

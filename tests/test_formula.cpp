@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include <ccdx/ccdx.hpp>
 #include <ccdx/formula.hpp>
 
 namespace {
@@ -202,4 +203,42 @@ TEST_CASE("bad operands: units, shapes, missing images, constant formulas")
     CHECK_THROWS_WITH_AS(ccdx::formula("adu - wide").evaluate(in), doctest::Contains("(1, 3)"), ccdx::shape_error);
     CHECK_THROWS_WITH_AS(ccdx::formula("adu - flat").evaluate(in), doctest::Contains("'flat'"), ccdx::value_error);
     CHECK_THROWS_AS(ccdx::formula("mean(adu) * 2").evaluate(in), ccdx::value_error);
+    CHECK_THROWS_WITH_AS(ccdx::formula("sqrt(adu)").evaluate(in), doctest::Contains("column 1"), ccdx::unit_error);
+    CHECK(ccdx::formula("sqrt(adu * adu)").evaluate(in).unit() == ccdx::unit("adu"));
+}
+
+TEST_CASE("a runtime formula gives what the compiled expression gives")
+{
+    const std::size_t rows = 23, cols = 41;
+    ccdx::image<float> raw(rows, cols, ccdx::unit("adu")), bias(rows, cols, ccdx::unit("adu")),
+        dark(rows, cols, ccdx::unit("adu")), flat(rows, cols, ccdx::unit("adu"));
+    auto sigma = xt::xtensor<float, 2>::from_shape({rows, cols});
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        raw.data().data()[i] = 1000.0f + float(i % 97) * 3.5f;
+        bias.data().data()[i] = 300.0f + float(i % 13);
+        dark.data().data()[i] = float(i % 7) * 2.0f;
+        flat.data().data()[i] = 0.9f + float(i % 11) * 0.02f;
+        sigma.data()[i] = 1.0f + float(i % 5);
+    }
+    bias.set_uncertainty(sigma);
+    dark.set_uncertainty(sigma * 0.5f);
+    flat.ensure_mask()(3, 4) = 2;
+
+    const ccdx::quantity flat_mean(ccdx::mean(flat), flat.unit());
+    const ccdx::image<float> compiled = (raw - bias - dark * 0.3) / (flat / flat_mean);
+    std::map<std::string, ccdx::image<float>, std::less<>> in{{"raw", raw}, {"bias", bias}, {"dark", dark}, {"flat", flat}};
+    const auto runtime = ccdx::formula("(raw - bias - dark * 0.3) / (flat / mean(flat))").evaluate(in, 256);
+    REQUIRE(runtime.has_uncertainty() == compiled.has_uncertainty());
+    REQUIRE(runtime.has_mask());
+    CHECK(runtime.unit() == compiled.unit());
+    std::size_t value_off = 0, sigma_off = 0;
+    for (std::size_t i = 0; i < runtime.size(); ++i) {
+        const float v = runtime.data().data()[i], w = compiled.data().data()[i];
+        const float s = runtime.uncertainty().data()[i], t = compiled.uncertainty().data()[i];
+        value_off += std::abs(v - w) > 1e-5f * std::abs(w);
+        sigma_off += std::abs(s - t) > 1e-5f * std::abs(t);
+    }
+    CHECK(value_off == 0);
+    CHECK(sigma_off == 0);
+    CHECK(runtime.mask() == compiled.mask());
 }

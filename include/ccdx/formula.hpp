@@ -32,6 +32,7 @@
 #include "ccdx/error.hpp"
 #include "ccdx/image.hpp"
 #include "ccdx/propagation.hpp"
+#include "ccdx/statistics.hpp"
 #include "ccdx/unit.hpp"
 
 namespace ccdx {
@@ -593,10 +594,12 @@ private:
         case f::kind::divide: k->unit = a.unit / b->unit; break;
         case f::kind::square: k->unit = a.unit.pow(2); break;
         case f::kind::sqrt:
-            if (!a.unit.is_dimensionless())
+            try {
+                k->unit = a.unit.root(2);
+            } catch (const unit_error& e) {
                 throw unit_error("formula '" + text_ + "', column " + std::to_string(n.column) + ": sqrt(" + a.label +
-                                 ") of a quantity in '" + ccdx::to_string(a.unit) + "' is not supported; divide by a unit first");
-            k->unit = a.unit;
+                                 "): " + e.what());
+            }
             break;
         default: k->unit = a.unit; break;
         }
@@ -648,21 +651,7 @@ private:
             tmp = inner.evaluate(sub, block);
             src = &tmp;
         }
-        std::vector<double> v;
-        v.reserve(src->size());
-        for (const T x : src->data())
-            if (!std::isnan(x)) v.push_back(static_cast<double>(x));
-        if (v.empty()) return std::nan("");
-        if (n.k == detail::formula::kind::mean) {
-            double s = 0;
-            for (double x : v) s += x;
-            return s / static_cast<double>(v.size());
-        }
-        const std::size_t h = v.size() / 2;
-        std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(h), v.end());
-        const double upper = v[h];
-        if (v.size() % 2) return upper;
-        return 0.5 * (upper + *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(h)));
+        return n.k == detail::formula::kind::mean ? ccdx::mean(*src) : ccdx::median(*src);
     }
 
     std::size_t index_of(const std::string& name) const

@@ -1,0 +1,444 @@
+#pragma once
+// cfitsio behind a wall: an owning handle whose every failure becomes a ccdx::fits_error that
+// names the file, and the translation between FITS header records and ccdx::card.
+// Nothing here leaks into ccdx's public interface; each read or write opens its own handle,
+// which is what cfitsio's reentrant build needs to be used from several threads.
+
+#include <fitsio.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ccdx/error.hpp"
+#include "ccdx/header.hpp"
+
+namespace ccdx::detail {
+
+inline std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
+
+// What cfitsio says about a status code, e.g. "tried to move past end of file".
+inline std::string fits_status_text(int status)
+{
+    char text[FLEN_STATUS] = {};
+    fits_get_errstatus(status, text);
+    return std::string(text) + " (cfitsio status " + std::to_string(status) + ")";
+}
+
+[[noreturn]] inline void throw_fits(const std::filesystem::path& p, const std::string& what)
+{
+    throw fits_error("FITS file " + quoted(p) + ": " + what);
+}
+
+// One open cfitsio file. Move-only; closes on destruction.
+class fits_handle {
+public:
+    enum class mode { read, create };
+
+    fits_handle(std::filesystem::path path, mode m) : path_(std::move(path))
+    {
+        int status = 0;
+        if (m == mode::read) {
+            std::error_code ec;
+            if (path_.empty()) throw fits_error("FITS file: empty path");
+            if (!std::filesystem::exists(path_, ec)) throw_fits(path_, "no such file");
+            if (std::filesystem::is_directory(path_, ec)) throw_fits(path_, "is a directory, not a FITS file");
+            // The disk-file entry point takes the name literally: no cfitsio "[ext]" or "!" syntax,
+            // yet gzip, bzip2 and compress files are still recognised and decompressed.
+            fits_open_diskfile(&file_, path_.c_str(), READONLY, &status);
+            if (status) {
+                file_ = nullptr;
+                throw_fits(path_, "cannot be opened as FITS: " + fits_status_text(status));
+            }
+        } else {
+            fits_create_diskfile(&file_, path_.c_str(), &status);
+            if (status) {
+                file_ = nullptr;
+                throw_fits(path_, "cannot be created: " + fits_status_text(status));
+            }
+        }
+    }
+    fits_handle(const fits_handle&) = delete;
+    fits_handle& operator=(const fits_handle&) = delete;
+    fits_handle(fits_handle&& o) noexcept : file_(std::exchange(o.file_, nullptr)), path_(std::move(o.path_)) {}
+    fits_handle& operator=(fits_handle&&) = delete;
+    ~fits_handle()
+    {
+        if (file_) {
+            int status = 0;
+            fits_close_file(file_, &status);
+        }
+    }
+
+    fitsfile* get() const noexcept { return file_; }
+    const std::filesystem::path& path() const noexcept { return path_; }
+
+    // Throws fits_error "FITS file 'x': <what>: <cfitsio's reason>" when status is set.
+    void check(int status, const std::string& what) const
+    {
+        if (status) throw_fits(path_, what + ": " + fits_status_text(status));
+    }
+
+    // Closes explicitly so that a failure while flushing is reported, not swallowed.
+    void close()
+    {
+        int status = 0;
+        fits_close_file(std::exchange(file_, nullptr), &status);
+        check(status, "cannot be completed");
+    }
+
+    int hdu_count() const
+    {
+        int n = 0, status = 0;
+        fits_get_num_hdus(file_, &n, &status);
+        check(status, "cannot count HDUs");
+        return n;
+    }
+
+    // 1-based HDU number, as cfitsio counts.
+    void move_to(int hdu) const
+    {
+        int status = 0, type = 0;
+        fits_movabs_hdu(file_, hdu, &type, &status);
+        check(status, "cannot read HDU " + std::to_string(hdu - 1));
+    }
+    int current_hdu() const
+    {
+        int n = 0;
+        fits_get_hdu_num(file_, &n);
+        return n;
+    }
+    // Moves to the image HDU with this EXTNAME; false (and stays put) when there is none.
+    bool move_to_named(const std::string& extname) const
+    {
+        const int here = current_hdu();
+        int status = 0;
+        fits_movnam_hdu(file_, IMAGE_HDU, const_cast<char*>(extname.c_str()), 0, &status);
+        if (status == BAD_HDU_NUM) {
+            move_to(here);
+            return false;
+        }
+        check(status, "cannot look for HDU '" + extname + "'");
+        return true;
+    }
+    bool is_image() const
+    {
+        int type = 0, status = 0;
+        fits_get_hdu_type(file_, &type, &status);
+        check(status, "cannot read the HDU type");
+        return type == IMAGE_HDU;  // tile-compressed images count: cfitsio presents them as images
+    }
+    // NAXISn of the current image HDU, NAXIS1 first (empty for NAXIS = 0).
+    std::vector<long long> axes() const
+    {
+        int status = 0, naxis = 0;
+        fits_get_img_dim(file_, &naxis, &status);
+        check(status, "cannot read NAXIS of HDU " + std::to_string(current_hdu() - 1));
+        std::vector<long long> n(static_cast<std::size_t>(std::max(naxis, 0)));
+        if (naxis > 0) fits_get_img_sizell(file_, naxis, n.data(), &status);
+        check(status, "cannot read the NAXISn of HDU " + std::to_string(current_hdu() - 1));
+        return n;
+    }
+    // Walks every HDU and checks that the file holds all the bytes their headers promise and
+    // nothing beyond them: a file cut short, even inside an extension that is not read (an
+    // UNCERT or MASK whose header is half there), is an error rather than a silently missing
+    // plane. Leaves the file at the HDU it was on.
+    void verify_complete() const
+    {
+        const int here = current_hdu();
+        LONGLONG data_start = 0, data_end = 0, needed_end = 0;
+        int hdu = 1;
+        for (;; ++hdu) {
+            int status = 0, type = 0;
+            fits_movabs_hdu(file_, hdu, &type, &status);
+            if (status == END_OF_FILE && hdu > 1) break;
+            check(status, "HDU " + std::to_string(hdu - 1) + " cannot be read (file truncated or damaged?)");
+            LONGLONG header_start = 0;
+            fits_get_hduaddrll(file_, &header_start, &data_start, &data_end, &status);
+            long long bitpix = 8, pcount = 0, gcount = 1, naxis = 0, bytes = 1;
+            fits_read_key(file_, TLONGLONG, "BITPIX", &bitpix, nullptr, &status);
+            fits_read_key(file_, TLONGLONG, "NAXIS", &naxis, nullptr, &status);
+            check(status, "HDU " + std::to_string(hdu - 1) + " has no valid BITPIX or NAXIS");
+            for (long long i = 1; i <= naxis; ++i) {
+                long long n = 0;
+                fits_read_key(file_, TLONGLONG, ("NAXIS" + std::to_string(i)).c_str(), &n, nullptr, &status);
+                bytes = n > 0 && bytes <= (1LL << 62) / n ? bytes * n : (n == 0 ? 0 : -1);
+            }
+            int ignored = 0;
+            fits_read_key(file_, TLONGLONG, "PCOUNT", &pcount, nullptr, &ignored);
+            ignored = 0;
+            fits_read_key(file_, TLONGLONG, "GCOUNT", &gcount, nullptr, &ignored);
+            check(status, "HDU " + std::to_string(hdu - 1) + " has an invalid NAXISn");
+            if (naxis == 0) bytes = 0;
+            if (bytes < 0) throw_fits(path_, "HDU " + std::to_string(hdu - 1) + " claims more data than can exist");
+            needed_end = data_start + (std::abs(bitpix) / 8) * gcount * (bytes + pcount);
+        }
+        const LONGLONG size = file_->Fptr->logfilesize;
+        if (needed_end > size)
+            throw_fits(path_, "is truncated: HDU " + std::to_string(hdu - 2) + " needs " + std::to_string(needed_end) +
+                                  " bytes, the file has " + std::to_string(size));
+        if (size > data_end)
+            throw_fits(path_, "ends with " + std::to_string(size - data_end) +
+                                  " bytes that do not form a complete HDU (truncated extension?)");
+        move_to(here);
+    }
+
+    // A string keyword of the current HDU, or "" when absent.
+    std::string string_key(const char* key) const
+    {
+        char value[FLEN_VALUE] = {};
+        int status = 0;
+        fits_read_key(file_, TSTRING, key, value, nullptr, &status);
+        if (status == KEY_NO_EXIST || status == VALUE_UNDEFINED) return "";
+        check(status, std::string("cannot read keyword ") + key);
+        return value;
+    }
+
+private:
+    fitsfile* file_ = nullptr;
+    std::filesystem::path path_;
+};
+
+// ---- header records <-> cards ---------------------------------------------------------------
+
+inline std::string_view rtrim(std::string_view s)
+{
+    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+    return s;
+}
+
+// Parses "'it''s' / comment" (the part after "= "): the string, and the rest after the quote.
+inline std::pair<std::string, std::string_view> parse_fits_string(std::string_view s)
+{
+    std::string out;
+    std::size_t i = 1;  // past the opening quote
+    for (; i < s.size(); ++i) {
+        if (s[i] == '\'') {
+            if (i + 1 < s.size() && s[i + 1] == '\'') {
+                out += '\'';
+                ++i;
+                continue;
+            }
+            break;
+        }
+        out += s[i];
+    }
+    // Trailing blanks in a FITS string are not significant; leading blanks are.
+    out.resize(rtrim(out).size());
+    return {out, i < s.size() ? s.substr(i + 1) : std::string_view{}};
+}
+
+inline std::string comment_of(std::string_view rest)
+{
+    const auto slash = rest.find('/');
+    if (slash == std::string_view::npos) return "";
+    return std::string(trim(rest.substr(slash + 1)));
+}
+
+// The typed value of a non-string value field: T/F, integer, real (D exponents too), or empty.
+inline card_value parse_fits_value(std::string_view token)
+{
+    token = trim(token);
+    if (token.empty()) return std::monostate{};
+    if (token == "T") return true;
+    if (token == "F") return false;
+    std::string text(token);
+    const bool integral = text.find_first_not_of("+-0123456789") == std::string::npos;
+    if (integral) {
+        errno = 0;
+        char* end = nullptr;
+        const long long v = std::strtoll(text.c_str(), &end, 10);
+        if (errno == 0 && end == text.c_str() + text.size()) return std::int64_t{v};
+    }
+    for (char& c : text)
+        if (c == 'D' || c == 'd') c = 'E';
+    char* end = nullptr;
+    const double d = std::strtod(text.c_str(), &end);
+    if (end == text.c_str() + text.size()) return d;
+    return std::string(token);  // complex values and oddities: kept as written
+}
+
+// Appends the cards of a run of 80-character records (as cfitsio's hdr2str gives them) to h,
+// joining long strings continued on CONTINUE cards.
+inline void parse_records(std::string_view records, header& h)
+{
+    const std::size_t n = records.size() / 80;
+    for (std::size_t r = 0; r < n; ++r) {
+        const std::string_view rec = records.substr(r * 80, 80);
+        std::string_view key = rtrim(rec.substr(0, 8));
+        std::string_view field;  // what follows the value indicator
+        std::string keyword;
+        if (rec.substr(0, 9) == "HIERARCH ") {
+            const auto eq = rec.find('=');
+            if (eq == std::string_view::npos) {
+                h.set("", std::string(rtrim(rec.substr(9))));
+                continue;
+            }
+            keyword = std::string(trim(rec.substr(9, eq - 9)));
+            field = rec.substr(eq + 1);
+        } else if (key == "END") {
+            break;
+        } else if (detail::is_commentary(key) || rec.substr(8, 2) != "= ") {
+            // COMMENT, HISTORY, blank and other value-less cards keep their text.
+            h.set(std::string(key), std::string(rtrim(rec.substr(8))));
+            continue;
+        } else {
+            keyword = std::string(key);
+            field = rec.substr(10);
+        }
+        const std::string_view value = trim(field);
+        if (!value.empty() && value.front() == '\'') {
+            auto [text, rest] = parse_fits_string(value);
+            std::string comment = comment_of(rest);
+            // Long-string convention: a value ending in '&' continues on the next CONTINUE card.
+            while (!text.empty() && text.back() == '&' && r + 1 < n &&
+                   records.substr((r + 1) * 80, 8) == "CONTINUE") {
+                const std::string_view next = trim(records.substr((r + 1) * 80 + 8, 72));
+                if (next.empty() || next.front() != '\'') break;
+                ++r;
+                auto [more, more_rest] = parse_fits_string(next);
+                text.pop_back();
+                text += more;
+                if (std::string c = comment_of(more_rest); !c.empty()) comment += (comment.empty() ? "" : " ") + c;
+            }
+            h.set(std::move(keyword), std::move(text), std::move(comment));
+        } else {
+            const auto slash = value.find('/');
+            h.set(std::move(keyword), parse_fits_value(value.substr(0, slash)),
+                  slash == std::string_view::npos ? std::string() : std::string(trim(value.substr(slash + 1))));
+        }
+    }
+}
+
+// A tile-compressed image is stored as a table whose header carries the image's own keywords
+// as ZBITPIX, ZNAXISn, ...: this turns it back into the image's header, as astropy shows it.
+inline header image_header_of_compressed(const header& table)
+{
+    static const std::pair<const char*, const char*> renamed[] = {
+        {"ZSIMPLE", "SIMPLE"}, {"ZTENSION", "XTENSION"}, {"ZBITPIX", "BITPIX"}, {"ZNAXIS", "NAXIS"},
+        {"ZPCOUNT", "PCOUNT"}, {"ZGCOUNT", "GCOUNT"},     {"ZEXTEND", "EXTEND"}};
+    static const char* const table_only[] = {"XTENSION", "BITPIX", "NAXIS", "PCOUNT", "GCOUNT", "TFIELDS",
+                                             "ZIMAGE", "ZCMPTYPE", "ZQUANTIZ", "ZDITHER0", "ZHECKSUM",
+                                             "ZDATASUM", "ZBLOCKED", "ZBLANK", "ZSCALE", "ZZERO"};
+    auto indexed = [](std::string_view key, std::string_view prefix) {
+        return key.size() > prefix.size() && iequals(key.substr(0, prefix.size()), prefix) &&
+               key.find_first_not_of("0123456789", prefix.size()) == std::string_view::npos;
+    };
+    header h;
+    for (const card& c : table) {
+        std::string key = c.keyword;
+        bool drop = false;
+        for (const char* t : table_only) drop = drop || iequals(key, t);
+        for (std::string_view p : {"NAXIS", "TTYPE", "TFORM", "TUNIT", "TDIM", "ZTILE", "ZNAME", "ZVAL"})
+            drop = drop || indexed(key, p);
+        if (drop) continue;
+        for (const auto& [from, to] : renamed)
+            if (iequals(key, from)) key = to;
+        if (indexed(key, "ZNAXIS")) key = key.substr(1);
+        h.set(std::move(key), c.value, c.comment);
+    }
+    return h;
+}
+
+// The header of the current HDU (of the image it holds, for a tile-compressed HDU).
+inline header read_header(const fits_handle& f)
+{
+    char* text = nullptr;
+    int nkeys = 0, status = 0;
+    fits_hdr2str(f.get(), 0, nullptr, 0, &text, &nkeys, &status);
+    // cfitsio allocated the text: freed on every path out of here.
+    struct release {
+        char* p;
+        ~release()
+        {
+            int ignored = 0;
+            if (p) fits_free_memory(p, &ignored);
+        }
+    } owner{text};
+    f.check(status, "cannot read the header of HDU " + std::to_string(f.current_hdu() - 1));
+    header h;
+    parse_records(std::string_view(text, static_cast<std::size_t>(nkeys) * 80), h);
+    const bool compressed = fits_is_compressed_image(f.get(), &status) != 0;
+    return compressed ? image_header_of_compressed(h) : h;
+}
+
+// Keywords that describe the file's layout rather than the image: cfitsio writes its own.
+inline bool is_structural(std::string_view key)
+{
+    static const char* const exact[] = {"SIMPLE", "XTENSION", "BITPIX", "NAXIS", "EXTEND", "PCOUNT", "GCOUNT",
+                                        "BZERO", "BSCALE", "BLANK", "CHECKSUM", "DATASUM", "EXTNAME", "END",
+                                        "TFIELDS", "ZIMAGE", "ZBITPIX", "ZNAXIS", "ZCMPTYPE", "ZQUANTIZ",
+                                        "ZDITHER0", "ZSIMPLE", "ZEXTEND", "ZTENSION", "ZPCOUNT", "ZGCOUNT",
+                                        "ZHECKSUM", "ZDATASUM", "ZBLOCKED", "ZBLANK", "ZSCALE", "ZZERO",
+                                        "CONTINUE", "BUNIT", "UTYPE"};
+    for (const char* k : exact)
+        if (iequals(key, k)) return true;
+    // Indexed forms: NAXISn, ZNAXISn, ZTILEn, ZNAMEn, ZVALn, TTYPEn, TFORMn.
+    for (std::string_view prefix : {"NAXIS", "ZNAXIS", "ZTILE", "ZNAME", "ZVAL", "TTYPE", "TFORM"}) {
+        if (key.size() > prefix.size() && iequals(key.substr(0, prefix.size()), prefix) &&
+            key.find_first_not_of("0123456789", prefix.size()) == std::string_view::npos)
+            return true;
+    }
+    return false;
+}
+
+// The shortest decimal that reads back as exactly d (FITS cards hold decimal text).
+inline int round_trip_digits(double d)
+{
+    for (int p = 1; p < 17; ++p) {
+        char buf[40];
+        std::snprintf(buf, sizeof buf, "%.*G", p, d);
+        if (std::strtod(buf, nullptr) == d) return p;
+    }
+    return 17;
+}
+
+// Writes one card to the current HDU with cfitsio, which adds HIERARCH for long or spaced
+// keywords and CONTINUE cards for long strings.
+inline void write_card(const fits_handle& f, const card& c)
+{
+    fitsfile* fp = f.get();
+    int status = 0;
+    char* key = const_cast<char*>(c.keyword.c_str());
+    char* comment = c.comment.empty() ? nullptr : const_cast<char*>(c.comment.c_str());
+    if (iequals(c.keyword, "COMMENT") || iequals(c.keyword, "HISTORY") || c.keyword.empty()) {
+        const std::string text = std::holds_alternative<std::string>(c.value) ? std::get<std::string>(c.value)
+                                                                              : to_string(c.value);
+        if (iequals(c.keyword, "COMMENT")) fits_write_comment(fp, text.c_str(), &status);
+        else if (iequals(c.keyword, "HISTORY")) fits_write_history(fp, text.c_str(), &status);
+        else {
+            // Blank-keyword cards: 72 characters of text each.
+            std::size_t at = 0;
+            do {
+                const std::string record = std::string(8, ' ') + text.substr(at, 72);
+                fits_write_record(fp, record.c_str(), &status);
+                at += 72;
+            } while (at < text.size() && !status);
+        }
+    } else if (std::holds_alternative<std::monostate>(c.value)) {
+        fits_write_key_null(fp, key, comment, &status);
+    } else if (const bool* b = std::get_if<bool>(&c.value)) {
+        fits_write_key_log(fp, key, *b ? 1 : 0, comment, &status);
+    } else if (const std::int64_t* i = std::get_if<std::int64_t>(&c.value)) {
+        LONGLONG v = *i;
+        fits_write_key(fp, TLONGLONG, key, &v, comment, &status);
+    } else if (const double* d = std::get_if<double>(&c.value)) {
+        if (!std::isfinite(*d)) throw_fits(f.path(), "keyword '" + c.keyword + "' holds " + to_string(c.value) +
+                                                         ", which a FITS header cannot store");
+        fits_write_key_dbl(fp, key, *d, -round_trip_digits(*d), comment, &status);
+    } else {
+        const std::string& s = std::get<std::string>(c.value);
+        if (s.size() <= 68) fits_write_key_str(fp, key, s.c_str(), comment, &status);
+        else fits_write_key_longstr(fp, key, s.c_str(), comment, &status);
+    }
+    f.check(status, "cannot write keyword '" + c.keyword + "'");
+}
+
+}  // namespace ccdx::detail

@@ -1,0 +1,30 @@
+"""Writes the small FITS files in this folder with astropy (run: python3 make_fits_generated.py).
+
+Each file exercises one reading rule of ccdx's FITS layer; values are chosen so that the
+expected result is obvious by hand (see tests/test_fits.cpp)."""
+import numpy as np
+from astropy.io import fits
+
+data = np.arange(12, dtype=np.float32).reshape(3, 4) + 100   # 100 .. 111
+def primary(bunit='adu'):
+    h = fits.PrimaryHDU(data)
+    if bunit is not None:
+        h.header['BUNIT'] = bunit
+    return h
+
+def uncert(values, utype):
+    h = fits.ImageHDU(np.asarray(values, dtype=np.float32), name='UNCERT')
+    if utype is not None:
+        h.header['UTYPE'] = utype
+    return h
+
+square = np.array([[4, 9, 16, 25]] * 3, dtype=np.float32)          # std 2, 3, 4, 5
+fits.HDUList([primary(), uncert(square, 'VarianceUncertainty')]).writeto('variance.fits', overwrite=True)
+fits.HDUList([primary(), uncert(1 / square, 'InverseVariance')]).writeto('inverse_variance.fits', overwrite=True)
+fits.HDUList([primary(), uncert(square, 'WeirdUncertainty')]).writeto('unknown_utype.fits', overwrite=True)
+fits.HDUList([primary(), uncert(square, None)]).writeto('no_utype.fits', overwrite=True)
+fits.HDUList([primary(), uncert(np.ones((2, 4)), 'StdDevUncertainty')]).writeto('uncert_wrong_shape.fits', overwrite=True)
+mask = np.array([[0, 3, 300, -1], [0, 0, 1, 0], [0, 0, 0, 255]], dtype=np.int16)
+fits.HDUList([primary(), fits.ImageHDU(mask, name='MASK')]).writeto('mask_int16.fits', overwrite=True)
+fits.HDUList([primary('adu//')]).writeto('bad_bunit.fits', overwrite=True)
+fits.HDUList([primary(None)]).writeto('no_bunit.fits', overwrite=True)

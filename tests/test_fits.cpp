@@ -1,0 +1,618 @@
+// FITS I/O: reading every kind of file the test data holds (values spot-checked against numbers
+// read independently with astropy), writing as CCDData does, and refusing bad input with a
+// fits_error that names the file.
+
+#include <doctest/doctest.h>
+
+#include <ccdx/fits.hpp>
+
+#include <xtensor/xview.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path data_dir = CCDX_TEST_DATA_DIR;
+const fs::path golden_dir = CCDX_DEFAULT_GOLDEN_DIR;
+
+fs::path data(const std::string& relative) { return data_dir / relative; }
+
+// A fresh folder under the system's temporary folder, removed with everything in it at the end.
+struct scratch_folder {
+    fs::path path;
+    scratch_folder()
+    {
+        static unsigned n = 0;
+        path = fs::temp_directory_path() / ("ccdx-test-fits-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~scratch_folder()
+    {
+        std::error_code ec;
+        fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
+        fs::remove_all(path, ec);
+    }
+    fs::path operator/(const std::string& name) const { return path / name; }
+    std::size_t file_count() const { return static_cast<std::size_t>(std::distance(fs::directory_iterator(path), {})); }
+};
+
+std::string slurp(const fs::path& p)
+{
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+void spit(const fs::path& p, const std::string& bytes)
+{
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Replaces the 80-character card that starts with `keyword` (padded to 8) in a FITS byte string.
+std::string with_card(std::string bytes, const std::string& keyword, const std::string& card)
+{
+    std::string key = keyword;
+    key.resize(8, ' ');
+    for (std::size_t at = 0; at + 80 <= bytes.size(); at += 80) {
+        if (bytes.compare(at, 8, key) == 0) {
+            std::string padded = card;
+            padded.resize(80, ' ');
+            bytes.replace(at, 80, padded);
+            return bytes;
+        }
+    }
+    FAIL("no card " << keyword);
+    return bytes;
+}
+
+// Runs f, which must throw E whose message names `file`.
+template <class E = ccdx::fits_error, class F>
+std::string require_error_naming(const fs::path& file, F&& f)
+{
+    try {
+        f();
+    } catch (const E& e) {
+        const std::string what = e.what();
+        CHECK_MESSAGE(what.find(file.filename().string()) != std::string::npos,
+                      "message does not name the file: " << what);
+        return what;
+    } catch (const std::exception& e) {
+        FAIL("expected another exception type, got: " << e.what());
+    }
+    FAIL("no exception for " << file.string());
+    return "";
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+template <class A, class B>
+bool same_pixels(const A& a, const B& b)
+{
+    if (a.shape() != b.shape()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const double x = a.data()[i], y = b.data()[i];
+        if (!(x == y || (std::isnan(x) && std::isnan(y)))) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+TEST_CASE("read: CCDData file with uncertainty, mask and unit")
+{
+    const auto raw = ccdx::read_fits(golden_dir / "raw.fits");
+    REQUIRE(raw.shape() == ccdx::shape2{37, 53});
+    CHECK(raw.unit() == ccdx::unit("adu"));
+    CHECK(raw.name() == "raw");
+    CHECK(raw.data()(0, 0) == 1410.3675537109375f);
+    CHECK(raw.data()(36, 52) == 1908.562255859375f);
+    CHECK(raw.data()(10, 20) == 1366.1229248046875f);
+    REQUIRE(raw.has_uncertainty());
+    CHECK(raw.uncertainty()(0, 0) == 13.890459060668945f);
+    CHECK(raw.uncertainty()(36, 52) == 12.090055465698242f);
+    REQUIRE(raw.has_mask());
+    std::size_t masked = 0;
+    for (auto m : raw.mask()) masked += m != 0;
+    CHECK(masked == 52);
+    CHECK(raw.mask()(1, 40) != 0);
+    CHECK(raw.mask()(0, 0) == 0);
+
+    SUBCASE("double pixels read the same values")
+    {
+        const auto d = ccdx::read_fits<double>(golden_dir / "raw.fits");
+        CHECK(d.data()(36, 52) == 1908.562255859375);
+        CHECK(d.uncertainty()(0, 0) == 13.890459060668945);
+    }
+    SUBCASE("companions can be skipped")
+    {
+        ccdx::read_options o;
+        o.uncertainty_hdu = "";
+        o.mask_hdu = "";
+        const auto bare = ccdx::read_fits(golden_dir / "raw.fits", o);
+        CHECK_FALSE(bare.has_uncertainty());
+        CHECK_FALSE(bare.has_mask());
+    }
+}
+
+TEST_CASE("read: units from BUNIT")
+{
+    // astropy writes BUNIT = '' for a composite dimensionless unit (adu / adu).
+    CHECK(ccdx::read_fits(golden_dir / "expected_divide_images.fits").unit().is_dimensionless());
+    CHECK(ccdx::read_fits(golden_dir / "expected_multiply_images.fits").unit() == ccdx::unit("adu2"));
+    CHECK(ccdx::read_fits(golden_dir / "electrons.fits").unit() == ccdx::unit("electron"));
+
+    // No BUNIT says nothing: a unit must be given, as astropy requires.
+    const fs::path none = data("fits_generated/no_bunit.fits");
+    const std::string what = require_error_naming<ccdx::unit_error>(none, [&] { (void)ccdx::read_fits(none); });
+    CHECK(contains(what, "BUNIT"));
+    ccdx::read_options given;
+    given.unit = ccdx::unit("electron");
+    CHECK(ccdx::read_fits(none, given).unit() == ccdx::unit("electron"));
+    // The caller's unit overrides the file's.
+    CHECK(ccdx::read_fits(golden_dir / "raw.fits", given).unit() == ccdx::unit("electron"));
+
+    const fs::path bad = data("fits_generated/bad_bunit.fits");
+    CHECK(contains(require_error_naming<ccdx::unit_error>(bad, [&] { (void)ccdx::read_fits(bad); }), "adu//"));
+}
+
+TEST_CASE("read: integer and scaled encodings")
+{
+    ccdx::read_options adu;
+    adu.unit = ccdx::unit("adu");
+    SUBCASE("uint16 as BITPIX 16 with BZERO 32768, full range")
+    {
+        const auto img = ccdx::read_fits(data("feder_msumastro/uint16.fit"), adu);
+        REQUIRE(img.shape() == ccdx::shape2{16, 16});
+        CHECK(img.data()(0, 0) == 0.0f);
+        CHECK(img.data()(0, 1) == 257.0f);
+        CHECK(img.data()(8, 8) == 34952.0f);
+        CHECK(img.data()(15, 15) == 65535.0f);
+    }
+    SUBCASE("camera frame, uint16")
+    {
+        const auto img = ccdx::read_fits<double>(data("ccdproc_tests/a8280271.fits"), adu);
+        REQUIRE(img.shape() == ccdx::shape2{520, 536});
+        CHECK(img.data()(0, 0) == 187.0);
+        CHECK(img.data()(519, 535) == 216.0);
+        CHECK(img.data()(100, 200) == 308.0);
+        double sum = 0;
+        for (double v : img.data()) sum += v;
+        CHECK(sum == 82501207.0);
+        CHECK(img.header().value<std::string>("TRIMSEC") == "[  17: 528,   1: 520]");
+        CHECK(img.header().value<double>("GAIN") == doctest::Approx(1.9));
+    }
+    SUBCASE("float data with BZERO: scaling still applies")
+    {
+        const auto bias = ccdx::read_fits(data("feder_msumastro/biastest1.fit"), adu);
+        CHECK(bias.data()(0, 0) == 35879.0f);
+        CHECK(bias.data()(99, 99) == 35830.0f);
+        const auto flat = ccdx::read_fits<double>(data("feder_msumastro/flattest.fit"), adu);
+        CHECK(flat.data()(0, 0) == 32768.0);
+        CHECK(flat.data()(99, 99) == 32868.0);
+    }
+    SUBCASE("BSCALE and BZERO")
+    {
+        const auto img = ccdx::read_fits<double>(data("fits_robustness/scale.fits"), adu);
+        REQUIRE(img.shape() == ccdx::shape2{21, 20});
+        CHECK(img.data()(0, 0) == doctest::Approx(557.7562866210938).epsilon(1e-7));
+        CHECK(img.data()(20, 19) == doctest::Approx(493.34698486328125).epsilon(1e-7));
+    }
+    SUBCASE("BITPIX 64 with BLANK reads as NaN")
+    {
+        const auto img = ccdx::read_fits(data("fits_robustness/blank.fits"), adu);
+        REQUIRE(img.shape() == ccdx::shape2{1, 1});
+        CHECK(std::isnan(img.data()(0, 0)));
+    }
+    SUBCASE("BZERO of the primary is not applied to extensions")
+    {
+        ccdx::read_options o = adu;
+        o.hdu = 1;
+        const auto img = ccdx::read_fits(data("fits_robustness/test0.fits"), o);
+        CHECK(img.data()(0, 0) == 313.0f);
+        CHECK(img.data()(39, 39) == 314.0f);
+    }
+}
+
+TEST_CASE("read: compressed files")
+{
+    ccdx::read_options adu;
+    adu.unit = ccdx::unit("adu");
+    const auto plain = ccdx::read_fits(data("fits_robustness/m13.fits"), adu);
+    CHECK(plain.data()(0, 0) == 112.0f);
+    CHECK(plain.data()(150, 150) == 241.0f);
+    // Tile-compressed HDUs are found behind an empty primary, in every codec, exactly.
+    for (const char* codec : {"m13_gzip.fits", "m13_rice.fits", "m13_hcomp.fits", "m13_plio.fits"}) {
+        CAPTURE(codec);
+        CHECK(same_pixels(ccdx::read_fits(data(std::string("fits_robustness/") + codec), adu).data(), plain.data()));
+    }
+    // Lossy float quantization decodes close to the original (0.367 at most, measured by astropy).
+    const auto real = ccdx::read_fits(data("fits_robustness/m13real.fits"), adu);
+    const auto quantized = ccdx::read_fits(data("fits_robustness/m13real_rice.fits"), adu);
+    double worst = 0;
+    for (std::size_t i = 0; i < real.size(); ++i)
+        worst = std::max(worst, double(std::abs(real.data().data()[i] - quantized.data().data()[i])));
+    CHECK(worst > 0);
+    CHECK(worst < 0.37);
+
+    const auto dithered = ccdx::read_fits<double>(data("fits_robustness/compressed_with_nan.fits"), adu);
+    CHECK(dithered.data()(0, 0) == doctest::Approx(0.2480013370513916).epsilon(1e-12));
+    CHECK(dithered.data()(11, 11) == doctest::Approx(143.00620657153172).epsilon(1e-12));
+
+    const auto one_d = ccdx::read_fits(data("fits_robustness/compressed_float_bzero.fits"), adu);
+    REQUIRE(one_d.shape() == ccdx::shape2{1, 3});
+    CHECK(one_d.data()(0, 2) == 3.0f);
+    CHECK(ccdx::read_fits_shape(data("fits_robustness/comp.fits")) == ccdx::shape2{300, 440});
+    CHECK(ccdx::read_fits_shape(data("fits_robustness/double_ext.fits")) == ccdx::shape2{5, 5});
+
+    // Whole-file compression: gzip, Unix compress and bzip2.
+    const auto pix = ccdx::read_fits(data("fits_robustness/pix.fits.gz"), adu);
+    CHECK(pix.name() == "pix");
+    CHECK(pix.data()(0, 0) == 38.0f);
+    CHECK(pix.data()(256, 256) == 3666.0f);
+    const auto lzw = ccdx::read_fits(data("fits_robustness/lzw.fits.Z"), adu);
+    CHECK(lzw.data()(0, 0) == 347.0f);
+    CHECK(lzw.data()(100, 100) == 53.0f);
+    CHECK(ccdx::read_fits_shape(data("fits_robustness/wasp-10-tiny.fit.bz2")) == ccdx::shape2{4096, 4096});
+    const auto light = ccdx::read_fits(data("feder_aspen_workshop/kelt-16-b-S001-R001-C084-r.fit.gz"), adu);
+    CHECK(light.data()(0, 0) == 1106.0f);
+    CHECK(light.data()(199, 199) == 1107.0f);
+    const auto dark = ccdx::read_fits(data("feder_aspen_workshop/combined_dark_90.000.fit.gz"), adu);
+    CHECK(dark.data()(0, 0) == 4.5f);
+    CHECK(dark.uncertainty()(0, 0) == 9.938079833984375f);
+}
+
+TEST_CASE("read: choosing the HDU")
+{
+    ccdx::read_options adu;
+    adu.unit = ccdx::unit("adu");
+    const fs::path mef = data("ccdproc_tests/science-mef.fits");
+    // Empty primary: the first image extension, with the primary's cards merged in.
+    const auto first = ccdx::read_fits(mef, adu);
+    CHECK(first.header().value<std::string>("IMAGETYP") == "LIGHT");
+    ccdx::read_options second = adu;
+    second.hdu = 2;
+    const auto img = ccdx::read_fits(mef, second);
+    CHECK(img.data()(0, 0) == 100.29120635986328f);
+    CHECK(img.data()(9, 9) == 98.9484634399414f);
+    CHECK_FALSE(same_pixels(first.data(), img.data()));
+
+    ccdx::read_options by_name = adu;
+    by_name.hdu = std::string("SCI");
+    const auto sci = ccdx::read_fits(data("fits_robustness/o4sp040b0_raw.fits"), by_name);
+    REQUIRE(sci.shape() == ccdx::shape2{44, 62});
+    CHECK(sci.data()(0, 0) == 1507.0f);
+    CHECK(sci.data()(43, 61) == 1508.0f);
+
+    ccdx::read_options missing = adu;
+    missing.hdu = 7;
+    CHECK(contains(require_error_naming(mef, [&] { (void)ccdx::read_fits(mef, missing); }), "no HDU 7"));
+    missing.hdu = std::string("NOPE");
+    CHECK(contains(require_error_naming(mef, [&] { (void)ccdx::read_fits(mef, missing); }), "NOPE"));
+    // A constant-array extension (NAXIS = 0, PIXVALUE) holds no data.
+    const fs::path stis = data("fits_robustness/o4sp040b0_raw.fits");
+    missing.hdu = 2;
+    CHECK(contains(require_error_naming(stis, [&] { (void)ccdx::read_fits(stis, missing); }), "no data"));
+    const fs::path table = data("fits_robustness/checksum.fits");
+    missing.hdu = 1;
+    CHECK(contains(require_error_naming(table, [&] { (void)ccdx::read_fits(table, missing); }), "table"));
+    const fs::path cube = data("fits_robustness/arange.fits");
+    CHECK(contains(require_error_naming(cube, [&] { (void)ccdx::read_fits(cube, adu); }), "3-D"));
+}
+
+TEST_CASE("read: header cards")
+{
+    const auto flat = ccdx::read_fits_header(data("feder_aspen_workshop/combined_flat_filter_r.fit.gz"));
+    // A long string continued on CONTINUE cards.
+    CHECK(flat.value<std::string>("SUBDARK") ==
+          "ccd=<CCDData>, master=<CCDData>, exposure_time=exptime, exposure_unit=s, scale=True");
+    // HIERARCH keywords, stored without the prefix.
+    CHECK(flat.value<std::string>("TRIM_IMAGE") == "trimim");
+    CHECK(flat.value<std::string>("HIERARCH SUBTRACT_DARK") == "subdark");
+    CHECK(flat.history().size() == 47);
+    const auto light = ccdx::read_fits_header(data("feder_aspen_workshop/kelt-16-b-S001-R001-C084-r.fit.gz"));
+    CHECK(light.history().size() == 75);
+    CHECK(light.comments().size() == 414);
+    const auto eso = ccdx::read_fits_header(data("fits_robustness/fixed-1890.fits"));
+    CHECK(eso.value<std::int64_t>("ESO DET CHIPS") == 1);
+    CHECK(eso.value<double>("ESO DET DEC") == 1.000000715);
+    CHECK(eso.value<std::string>("ESO DET DID") == "ESO-VLT-DIC.NGCDCS,ESO-VLT-DIC.NGCCON");
+    // Structural cards are kept, as astropy's meta keeps them; a tile-compressed HDU shows the image's.
+    CHECK(eso.value<int>("BITPIX") == 16);
+    const auto rice = ccdx::read_fits_header(data("fits_robustness/m13_rice.fits"));
+    CHECK(rice.value<int>("NAXIS1") == 300);
+    CHECK_FALSE(rice.contains("ZBITPIX"));
+}
+
+TEST_CASE("read: uncertainty kinds and masks of any integer type")
+{
+    const fs::path variance = data("fits_generated/variance.fits");
+    const fs::path inverse = data("fits_generated/inverse_variance.fits");
+    for (const fs::path& p : {variance, inverse}) {
+        CAPTURE(p.filename().string());
+        const auto img = ccdx::read_fits<double>(p);
+        CHECK(img.uncertainty()(0, 0) == doctest::Approx(2.0));
+        CHECK(img.uncertainty()(2, 3) == doctest::Approx(5.0));
+    }
+    // No UTYPE: standard deviation, astropy's default.
+    CHECK(ccdx::read_fits(data("fits_generated/no_utype.fits")).uncertainty()(0, 1) == 9.0f);
+    const fs::path unknown = data("fits_generated/unknown_utype.fits");
+    CHECK(contains(require_error_naming(unknown, [&] { (void)ccdx::read_fits(unknown); }), "WeirdUncertainty"));
+    const fs::path shape = data("fits_generated/uncert_wrong_shape.fits");
+    CHECK(contains(require_error_naming(shape, [&] { (void)ccdx::read_fits(shape); }), "UNCERT"));
+
+    const auto masked = ccdx::read_fits(data("fits_generated/mask_int16.fits"));
+    const auto& m = masked.mask();
+    CHECK(m(0, 0) == 0);
+    CHECK(m(0, 1) == 3);   // bit flags survive
+    CHECK(m(0, 2) == 1);   // 300 does not fit eight bits: plain "bad"
+    CHECK(m(0, 3) == 1);   // -1 likewise
+    CHECK(m(1, 2) == 1);
+    CHECK(m(2, 3) == 255);
+    CHECK(m(1, 0) == 0);
+}
+
+TEST_CASE("read: rows and sections read only part of the image")
+{
+    const fs::path raw = golden_dir / "raw.fits";
+    const auto full = ccdx::read_fits(raw);
+    const auto band = ccdx::read_fits_rows(raw, 10, 17);
+    REQUIRE(band.shape() == ccdx::shape2{7, 53});
+    CHECK(same_pixels(band.data(), xt::eval(xt::view(full.data(), xt::range(10, 17), xt::all()))));
+    CHECK(same_pixels(band.uncertainty(), xt::eval(xt::view(full.uncertainty(), xt::range(10, 17), xt::all()))));
+    CHECK(same_pixels(band.mask(), xt::eval(xt::view(full.mask(), xt::range(10, 17), xt::all()))));
+    CHECK(band.unit() == full.unit());
+    CHECK(ccdx::read_fits_rows(raw, 5, 5).rows() == 0);
+
+    const auto part = ccdx::read_fits_section(raw, ccdx::parse_section("[3:44,2:36]", 37, 53));
+    REQUIRE(part.shape() == ccdx::shape2{35, 42});
+    CHECK(same_pixels(part.data(), xt::eval(xt::view(full.data(), xt::range(1, 36), xt::range(2, 44)))));
+    CHECK(same_pixels(part.mask(), xt::eval(xt::view(full.mask(), xt::range(1, 36), xt::range(2, 44)))));
+    const auto flipped = ccdx::read_fits_section(raw, ccdx::parse_section("[10:1,*]", 37, 53));
+    CHECK(flipped.data()(0, 0) == full.data()(0, 9));
+    CHECK(flipped.data()(36, 9) == full.data()(36, 0));
+
+    // Sections of a tile-compressed file decode only the tiles they need, same values.
+    ccdx::read_options adu;
+    adu.unit = ccdx::unit("adu");
+    const auto m13 = ccdx::read_fits(data("fits_robustness/m13.fits"), adu);
+    const auto tile = ccdx::read_fits_rows(data("fits_robustness/m13_rice.fits"), 100, 140, adu);
+    CHECK(same_pixels(tile.data(), xt::eval(xt::view(m13.data(), xt::range(100, 140), xt::all()))));
+
+    CHECK(contains(require_error_naming(raw, [&] { (void)ccdx::read_fits_rows(raw, 30, 40); }), "(37, 53)"));
+    CHECK_THROWS_AS((void)ccdx::read_fits_rows(raw, 9, 3), ccdx::fits_error);
+}
+
+TEST_CASE("read: every real file reads or fails cleanly, naming itself")
+{
+    ccdx::read_options adu;
+    adu.unit = ccdx::unit("adu");
+    std::size_t read = 0, refused = 0;
+    for (const auto& entry : fs::recursive_directory_iterator(data_dir)) {
+        const std::string name = entry.path().filename().string();
+        if (!entry.is_regular_file() || !(contains(name, ".fit") || contains(name, ".fits"))) continue;
+        if (contains(name, ".py")) continue;
+        CAPTURE(entry.path().string());
+        try {
+            const auto img = ccdx::read_fits(entry.path(), adu);
+            CHECK(img.size() > 0);
+            ++read;
+        } catch (const ccdx::fits_error& e) {
+            CHECK(contains(e.what(), name));
+            ++refused;
+        }
+    }
+    CHECK(read >= 40);
+    CHECK(refused >= 1);  // arange.fits: a cube
+}
+
+TEST_CASE("read: bad paths and damaged files")
+{
+    scratch_folder tmp;
+    require_error_naming(tmp / "missing.fits", [&] { (void)ccdx::read_fits(tmp / "missing.fits"); });
+    CHECK(contains(require_error_naming(tmp.path, [&] { (void)ccdx::read_fits(tmp.path); }), "directory"));
+    spit(tmp / "text.fits", "this is not a FITS file at all\n");
+    require_error_naming(tmp / "text.fits", [&] { (void)ccdx::read_fits(tmp / "text.fits"); });
+    spit(tmp / "empty.fits", "");
+    require_error_naming(tmp / "empty.fits", [&] { (void)ccdx::read_fits(tmp / "empty.fits"); });
+
+    SUBCASE("truncated at many points: an error naming the file, or exactly the full image")
+    {
+        for (const fs::path& source : {golden_dir / "raw.fits", data("fits_robustness/m13_rice.fits"),
+                                       data("feder_aspen_workshop/combined_bias.fit.gz"),
+                                       data("feder_msumastro/uint16.fit")}) {
+            ccdx::read_options o;
+            o.unit = ccdx::unit("adu");
+            const auto whole = ccdx::read_fits(source, o);
+            const std::string bytes = slurp(source);
+            const std::size_t step = std::max<std::size_t>(1, bytes.size() / 37);
+            for (std::size_t cut = 0; cut < bytes.size(); cut += step + (cut % 7)) {
+                CAPTURE(source.filename().string());
+                CAPTURE(cut);
+                const fs::path copy = tmp / ("cut-" + std::to_string(cut) + "-" + source.filename().string());
+                spit(copy, bytes.substr(0, cut));
+                try {
+                    const auto img = ccdx::read_fits(copy, o);
+                    CHECK(same_pixels(img.data(), whole.data()));
+                    CHECK(img.has_uncertainty() == whole.has_uncertainty());
+                    CHECK(img.has_mask() == whole.has_mask());
+                } catch (const ccdx::fits_error& e) {
+                    CHECK(contains(e.what(), copy.filename().string()));
+                }
+                fs::remove(copy);
+            }
+        }
+    }
+    SUBCASE("a header that does not add up")
+    {
+        const std::string bytes = slurp(data("feder_msumastro/uint16.fit"));
+        ccdx::read_options o;
+        o.unit = ccdx::unit("adu");
+        struct damage {
+            const char* keyword;
+            const char* card;
+        };
+        for (const damage& d : {damage{"BITPIX", "BITPIX  =                   17"},
+                                damage{"NAXIS1", "NAXIS1  =                  abc"},
+                                damage{"NAXIS1", "NAXIS1  =           2000000000"},
+                                damage{"NAXIS1", "NAXIS1  =  9000000000000000000"},
+                                damage{"NAXIS1", "NAXIS1  =                   -5"},
+                                damage{"SIMPLE", "XSIMPLE =                    T"},
+                                damage{"NAXIS", "NAXIS   =                 1000"}}) {
+            CAPTURE(std::string(d.card));
+            const fs::path copy = tmp / "damaged.fits";
+            spit(copy, with_card(bytes, d.keyword, d.card));
+            try {
+                // Absurd sizes are refused before any pixel buffer is allocated.
+                (void)ccdx::read_fits(copy, o);
+                FAIL("damaged header read without complaint");
+            } catch (const ccdx::fits_error& e) {
+                CHECK(contains(e.what(), "damaged.fits"));
+            }
+        }
+        // Header-only reads need no pixels: a file cut inside its data still gives its header.
+        const fs::path cut = tmp / "cut.fits";
+        spit(cut, bytes.substr(0, 2880 + 100));
+        CHECK(ccdx::read_fits_header(cut).value<int>("NAXIS1") == 16);
+        require_error_naming(cut, [&] { (void)ccdx::read_fits(cut, o); });
+    }
+}
+
+TEST_CASE("write: round trip of data, uncertainty, mask, unit and header")
+{
+    scratch_folder tmp;
+    ccdx::image<double> img(xt::xtensor<double, 2>{{1.5, -2.25, 3.0}, {1e30, 0.1, -0.0}}, ccdx::unit("electron / adu"));
+    img.set_uncertainty(xt::xtensor<double, 2>{{0.5, 0.25, 1.0}, {2.0, 0.125, 3.0}});
+    img.set_mask(xt::xtensor<ccdx::mask_t, 2>{{0, 1, 0}, {4, 0, 255}});
+    auto& h = img.header();
+    h.set("EXPOSURE", 90.0, "seconds");
+    h.set("NCOMBINE", std::int64_t{9});
+    h.set("FLATCOR", true);
+    h.set("OBSERVER", std::string("O'Brien"));
+    h.set("UNDEF", std::monostate{});
+    h.set("A_VERY_LONG_KEYWORD_NAME", 0.1, "needs HIERARCH");
+    const std::string long_text(150, 'x');
+    h.set("LONGSTR", long_text + "end");
+    h.add_history("subtract_bias(ccd, master)");
+    h.add_comment("written by the round-trip test");
+    h.set("NAXIS1", std::int64_t{999});  // structural: cfitsio's own value wins
+
+    SUBCASE("float64")
+    {
+        ccdx::write_options o;
+        o.bitpix = ccdx::write_options::pixel_type::float64;
+        ccdx::write_fits(img, tmp / "out.fits", o);
+        const auto back = ccdx::read_fits<double>(tmp / "out.fits");
+        CHECK(same_pixels(back.data(), img.data()));
+        CHECK(same_pixels(back.uncertainty(), img.uncertainty()));
+        CHECK(same_pixels(back.mask(), img.mask()));
+        CHECK(back.unit() == img.unit());
+        const auto& bh = back.header();
+        CHECK(bh.value<double>("EXPOSURE") == 90.0);
+        CHECK(bh.find("EXPOSURE")->comment == "seconds");
+        CHECK(bh.value<std::int64_t>("NCOMBINE") == 9);
+        CHECK(bh.value<bool>("FLATCOR"));
+        CHECK(bh.value<std::string>("OBSERVER") == "O'Brien");
+        CHECK(bh.contains("UNDEF"));
+        CHECK(bh.value<double>("A_VERY_LONG_KEYWORD_NAME") == 0.1);
+        CHECK(bh.value<std::string>("LONGSTR") == long_text + "end");
+        CHECK(bh.history() == std::vector<std::string>{"subtract_bias(ccd, master)"});
+        CHECK(bh.value<int>("NAXIS1") == 3);
+        CHECK(bh.value<std::string>("BUNIT") == "electron / adu");
+        CHECK(tmp.file_count() == 1);  // no temporary left behind
+    }
+    SUBCASE("float32 default, compressed, with checksums")
+    {
+        ccdx::write_options o;
+        o.compress = true;
+        o.checksum = true;
+        ccdx::write_fits(img, tmp / "out.fits", o);
+        const auto back = ccdx::read_fits(tmp / "out.fits");
+        CHECK(same_pixels(back.data(), xt::xtensor<float, 2>(xt::cast<float>(img.data()))));
+        CHECK(same_pixels(back.uncertainty(), xt::xtensor<float, 2>(xt::cast<float>(img.uncertainty()))));
+        CHECK(same_pixels(back.mask(), img.mask()));
+        CHECK(back.header().contains("CHECKSUM"));
+        CHECK(back.header().contains("DATASUM"));
+    }
+    SUBCASE("dimensionless is written as BUNIT = '' and reads back")
+    {
+        img.set_unit(ccdx::unit());
+        ccdx::write_fits(img, tmp / "ratio.fits");
+        CHECK(ccdx::read_fits(tmp / "ratio.fits").unit().is_dimensionless());
+    }
+}
+
+TEST_CASE("write: integer pixel types")
+{
+    scratch_folder tmp;
+    ccdx::image<float> img(xt::xtensor<float, 2>{{0.f, 1.4f, 65535.f}, {1000.6f, 32768.f, 2.f}}, ccdx::unit("adu"));
+    ccdx::write_options o;
+    o.bitpix = ccdx::write_options::pixel_type::uint16;
+    ccdx::write_fits(img, tmp / "u16.fits", o);
+    const auto back = ccdx::read_fits(tmp / "u16.fits");
+    CHECK(back.data() == xt::xtensor<float, 2>{{0.f, 1.f, 65535.f}, {1001.f, 32768.f, 2.f}});  // rounded to nearest
+    CHECK(back.header().value<int>("BITPIX") == 16);
+    CHECK(back.header().value<double>("BZERO") == 32768.0);
+
+    o.compress = true;
+    ccdx::write_fits(img, tmp / "u16c.fits", o);
+    CHECK(ccdx::read_fits(tmp / "u16c.fits").data() == back.data());
+
+    o = {};
+    o.bitpix = ccdx::write_options::pixel_type::int16;
+    const fs::path refused = tmp / "i16.fits";
+    CHECK(contains(require_error_naming(refused, [&] { ccdx::write_fits(img, refused, o); }), "int16"));
+    CHECK_FALSE(fs::exists(refused));
+    img.data()(0, 2) = -7.f;
+    img.data()(1, 1) = 3.f;
+    ccdx::write_fits(img, refused, o);
+    CHECK(ccdx::read_fits(refused).data()(0, 2) == -7.f);
+    img.data()(0, 0) = std::nanf("");
+    require_error_naming(tmp / "nan.fits", [&] { ccdx::write_fits(img, tmp / "nan.fits", o); });
+}
+
+TEST_CASE("write: never replaces a file unless asked, and refuses bad places")
+{
+    scratch_folder tmp;
+    ccdx::image<float> img(2, 3, ccdx::unit("adu"));
+    img.data().fill(7.f);
+    const fs::path target = tmp / "frame.fits";
+    ccdx::write_fits(img, target);
+    const std::string before = slurp(target);
+    img.data().fill(8.f);
+    CHECK(contains(require_error_naming(target, [&] { ccdx::write_fits(img, target); }), "exists"));
+    CHECK(slurp(target) == before);
+    ccdx::write_options o;
+    o.overwrite = true;
+    ccdx::write_fits(img, target, o);
+    CHECK(ccdx::read_fits(target).data()(1, 2) == 8.f);
+    CHECK(tmp.file_count() == 1);
+
+    require_error_naming(tmp / "no-such-folder" / "x.fits", [&] { ccdx::write_fits(img, tmp / "no-such-folder" / "x.fits"); });
+    require_error_naming(tmp.path, [&] { ccdx::write_fits(img, tmp.path, o); });
+    // Names cfitsio would otherwise read as instructions are taken literally.
+    ccdx::write_fits(img, tmp / "odd[1]name.fits");
+    CHECK(ccdx::read_fits(tmp / "odd[1]name.fits").data()(0, 0) == 8.f);
+    ccdx::image<float> header_bad = img;
+    header_bad.header().set("BADVAL", std::nan(""));
+    require_error_naming(tmp / "nan-card.fits", [&] { ccdx::write_fits(header_bad, tmp / "nan-card.fits"); });
+    CHECK_FALSE(fs::exists(tmp / "nan-card.fits"));
+    CHECK(tmp.file_count() == 2);  // the failed write left no temporary
+
+    if (::geteuid() != 0) {  // root writes anywhere
+        const fs::path locked = tmp / "locked";
+        fs::create_directory(locked);
+        fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec);
+        require_error_naming(locked / "x.fits", [&] { ccdx::write_fits(img, locked / "x.fits"); });
+        fs::permissions(locked, fs::perms::owner_all);
+    }
+}

@@ -51,7 +51,7 @@ namespace detail {
 
 inline bool is_bit_flag(std::int64_t v) noexcept { return v > 0 && (v & (v - 1)) == 0; }
 
-inline std::string_view trim(std::string_view s) noexcept
+inline std::string_view strip_spaces(std::string_view s) noexcept
 {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -60,7 +60,7 @@ inline std::string_view trim(std::string_view s) noexcept
 
 inline std::int64_t parse_flag(std::string_view item, std::string_view whole)
 {
-    std::string_view t = trim(item);
+    std::string_view t = strip_spaces(item);
     std::size_t i = (!t.empty() && (t[0] == '+' || t[0] == '-')) ? 1 : 0;
     if (i == t.size()) throw value_error("bit flag list '" + std::string(whole) + "' has an empty or malformed item");
     for (std::size_t k = i; k < t.size(); ++k)
@@ -96,7 +96,7 @@ inline std::uint64_t interpret_bit_flags(const std::vector<std::int64_t>& flags,
 inline std::optional<std::uint64_t> interpret_bit_flags(std::string_view text)
 {
     const std::string_view whole = text;
-    std::string_view s = detail::trim(text);
+    std::string_view s = detail::strip_spaces(text);
     std::string upper(s);
     for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     if (upper.empty() || upper == "NONE" || upper == "INDEF") return std::nullopt;
@@ -105,7 +105,7 @@ inline std::optional<std::uint64_t> interpret_bit_flags(std::string_view text)
     const auto tilde = s.find('~');
     if (tilde == 0) {
         flip = true;
-        s = detail::trim(s.substr(1));
+        s = detail::strip_spaces(s.substr(1));
     } else if (tilde != std::string_view::npos) {
         throw value_error("bit flag list '" + std::string(whole) + "': '~' must come first");
     }
@@ -121,7 +121,7 @@ inline std::optional<std::uint64_t> interpret_bit_flags(std::string_view text)
             throw value_error("bit flag list '" + std::string(whole) + "' has unbalanced parentheses");
         if (s.front() != '(' || s.back() != ')')
             throw value_error("bit flag list '" + std::string(whole) + "' uses parentheses other than around the whole list");
-        s = detail::trim(s.substr(1, s.size() - 2));
+        s = detail::strip_spaces(s.substr(1, s.size() - 2));
     }
 
     const char sep = s.find(',') != std::string_view::npos ? ',' : '+';

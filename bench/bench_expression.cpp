@@ -1,0 +1,201 @@
+// The reduction formula (raw - bias - dark * s) / flat on 4096 x 4096 float frames:
+//   fused        ccdx's single pass
+//   naive        one temporary array per operation, as numpy and ccdproc evaluate it
+//   xtensor      the same formula as a plain xtensor expression (values only)
+//   same_streams reads and writes exactly the planes the fused pass touches, trivially: the floor
+//   triad        STREAM's a = b + s c
+// Formula variants report the bytes the formula must move (20 B/pixel values only; 45 B/pixel
+// with uncertainty and mask: 8 float planes and 4 mask planes in, 2 float planes and 1 mask
+// plane out), so bytes_per_second compares them directly. Argument 0 is the thread count
+// (0 = all), argument 1 whether uncertainty and mask are carried.
+
+// xt::sqrt inlines GCC 12's AVX-512 sqrt intrinsic, which warns falsely (GCC bug 105593).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#include <benchmark/benchmark.h>
+
+#include <random>
+
+#include <ccdx/ccdx.hpp>
+#include <xtensor/xnoalias.hpp>
+
+#include "bandwidth.hpp"
+
+
+using namespace ccdx;
+
+namespace {
+
+constexpr std::size_t side = 4096;
+constexpr float dark_scale = 0.3f;
+
+struct frame_set {
+    image<float> raw, bias, dark, flat;
+};
+
+image<float> make_frame(std::mt19937& rng, float level, float spread, bool full)
+{
+    std::normal_distribution<float> pixel(level, spread);
+    std::bernoulli_distribution bad(0.001);
+    image<float> img(side, side, full || level > 0.5f ? unit("adu") : unit());
+    for (auto& v : img.data()) v = pixel(rng);
+    if (full) {
+        auto s = image<float>::plane::from_shape({side, side});
+        for (auto& v : s) v = spread;
+        img.set_uncertainty(std::move(s));
+        auto m = image<float>::mask_plane::from_shape({side, side});
+        for (auto& v : m) v = bad(rng) ? 1 : 0;
+        img.set_mask(std::move(m));
+    }
+    return img;
+}
+
+const frame_set& frames(bool full)
+{
+    static const auto make = [](bool f) {
+        std::mt19937 rng(f ? 1 : 2);
+        frame_set s{make_frame(rng, 1200, 12, f), make_frame(rng, 1000, 5, f), make_frame(rng, 40, 3, f),
+                    make_frame(rng, 1, 0.01f, f)};
+        s.flat.set_unit(unit());
+        return s;
+    };
+    static const frame_set plain = make(false), with_uncertainty = make(true);
+    return full ? with_uncertainty : plain;
+}
+
+double formula_bytes(bool full) { return double(side * side) * (full ? 45.0 : 20.0); }
+
+int threads_of(const benchmark::State& state) { return static_cast<int>(state.range(0)); }
+
+void BM_fused(benchmark::State& state)
+{
+    const bool full = state.range(1) != 0;
+    const frame_set& f = frames(full);
+    image<float> out;
+    const eval_options options{threads_of(state)};
+    eval_into((f.raw - f.bias - f.dark * dark_scale) / f.flat, out, options);  // allocate and touch once
+    for (auto _ : state) {
+        eval_into((f.raw - f.bias - f.dark * dark_scale) / f.flat, out, options);
+        benchmark::ClobberMemory();
+    }
+    bench::report_bytes(state, formula_bytes(full));
+}
+
+// One temporary per operation, values, uncertainties and masks each computed op by op.
+void BM_naive(benchmark::State& state)
+{
+    const bool full = state.range(1) != 0;
+    const frame_set& f = frames(full);
+    using plane = xt::xtensor<float, 2>;
+    using mplane = xt::xtensor<mask_t, 2>;
+    for (auto _ : state) {
+        plane v1 = f.raw.data() - f.bias.data();
+        plane v2 = f.dark.data() * dark_scale;
+        plane v3 = v1 - v2;
+        plane v4 = v3 / f.flat.data();
+        benchmark::DoNotOptimize(v4.data());
+        if (full) {
+            plane a = xt::square(f.raw.uncertainty()), b = xt::square(f.bias.uncertainty());
+            plane c = a + b;
+            plane s1 = xt::sqrt(c);
+            plane s2 = f.dark.uncertainty() * dark_scale;
+            plane d = xt::square(s1), e = xt::square(s2);
+            plane g = d + e;
+            plane s3 = xt::sqrt(g);
+            plane q = v3 / f.flat.data();
+            plane h = xt::square(s3 / v3), k = xt::square(f.flat.uncertainty() / f.flat.data());
+            plane l = h + k;
+            plane m = xt::sqrt(l);
+            plane s4 = xt::abs(q) * m;
+            mplane m1 = f.raw.mask() | f.bias.mask();
+            mplane m2 = m1 | f.dark.mask();
+            mplane m3 = m2 | f.flat.mask();
+            benchmark::DoNotOptimize(s4.data());
+            benchmark::DoNotOptimize(m3.data());
+        }
+        benchmark::ClobberMemory();
+    }
+    bench::report_bytes(state, formula_bytes(full));
+}
+
+void BM_xtensor(benchmark::State& state)
+{
+    const frame_set& f = frames(false);
+    xt::xtensor<float, 2> out = xt::xtensor<float, 2>::from_shape({side, side});
+    out.fill(0);
+    for (auto _ : state) {
+        xt::noalias(out) = (f.raw.data() - f.bias.data() - f.dark.data() * dark_scale) / f.flat.data();
+        benchmark::ClobberMemory();
+    }
+    bench::report_bytes(state, formula_bytes(false));
+}
+
+void BM_same_streams(benchmark::State& state)
+{
+    const bool full = state.range(1) != 0;
+    const int threads = threads_of(state);
+    const frame_set& f = frames(full);
+    const std::size_t n = side * side;
+    std::vector<float, xsimd::aligned_allocator<float>> od(n), os(full ? n : 0);
+    std::vector<mask_t, xsimd::aligned_allocator<mask_t>> om(full ? n : 0);
+    using B = xsimd::batch<float>;
+    constexpr std::size_t N = B::size;
+    const float *rd = f.raw.data().data(), *bd = f.bias.data().data(), *dd = f.dark.data().data(),
+                *fd = f.flat.data().data();
+    const float *rs = full ? f.raw.uncertainty().data() : nullptr, *bs = full ? f.bias.uncertainty().data() : nullptr,
+                *ds = full ? f.dark.uncertainty().data() : nullptr, *fs = full ? f.flat.uncertainty().data() : nullptr;
+    const mask_t *rm = full ? f.raw.mask().data() : nullptr, *bm = full ? f.bias.mask().data() : nullptr,
+                 *dm = full ? f.dark.mask().data() : nullptr, *fm = full ? f.flat.mask().data() : nullptr;
+    for (auto _ : state) {
+        const auto blocks = static_cast<std::ptrdiff_t>(n / N);
+#ifdef CCDX_USE_OPENMP
+#pragma omp parallel for num_threads(threads > 0 ? threads : omp_get_max_threads()) schedule(static)
+#endif
+        for (std::ptrdiff_t i = 0; i < blocks; ++i) {
+            const std::size_t k = static_cast<std::size_t>(i) * N;
+            (B::load_aligned(rd + k) + B::load_aligned(bd + k) + B::load_aligned(dd + k) + B::load_aligned(fd + k))
+                .store_aligned(od.data() + k);
+            if (full) {
+                (B::load_aligned(rs + k) + B::load_aligned(bs + k) + B::load_aligned(ds + k) + B::load_aligned(fs + k))
+                    .store_aligned(os.data() + k);
+                const auto m = detail::mask_pack<N>::load(rm + k) | detail::mask_pack<N>::load(bm + k) |
+                               detail::mask_pack<N>::load(dm + k) | detail::mask_pack<N>::load(fm + k);
+                m.store(om.data() + k);
+            }
+        }
+        benchmark::ClobberMemory();
+    }
+    (void)threads;
+    bench::report_bytes(state, formula_bytes(full));
+}
+
+void BM_triad(benchmark::State& state)
+{
+    const std::size_t n = side * side;
+    std::vector<float> a(n, 0.f), b(n, 1.f), c(n, 2.f);
+    for (auto _ : state) {
+        bench::triad(a.data(), b.data(), c.data(), 3.f, n, threads_of(state));
+        benchmark::ClobberMemory();
+    }
+    bench::report_bytes(state, 12.0 * double(n));
+}
+
+void thread_and_stream_args(benchmark::internal::Benchmark* b)
+{
+    b->ArgNames({"threads", "full"});
+    for (int threads : {1, 0})
+        for (int full : {0, 1}) b->Args({threads, full});
+    b->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
+}  // namespace
+
+BENCHMARK(BM_fused)->Apply(thread_and_stream_args);
+BENCHMARK(BM_same_streams)->Apply(thread_and_stream_args);
+BENCHMARK(BM_naive)->ArgNames({"threads", "full"})->Args({1, 0})->Args({1, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_xtensor)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_triad)->ArgName("threads")->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+BENCHMARK_MAIN();

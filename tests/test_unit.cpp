@@ -232,3 +232,15 @@ TEST_CASE("to_string and operator<<")
     CHECK(os.str() == "electron / adu|");
     CHECK(ccdx::to_string(unit("count / s")) == "ct / s");
 }
+
+TEST_CASE("roots divide every power, or throw naming the unit")
+{
+    CHECK(unit("adu2").root(2) == unit("adu"));
+    CHECK(unit("electron2 / adu2").root(2).to_string() == "electron / adu");
+    CHECK(unit("s-3").root(3).to_string() == "1 / s");
+    CHECK(unit().root(2).is_dimensionless());
+    CHECK_THROWS_WITH_AS(unit("adu").root(2), "cannot take root 2 of 'adu': only integer powers are supported",
+                         ccdx::unit_error);
+    CHECK_THROWS_AS(unit("adu2").root(0), ccdx::unit_error);
+    CHECK_THROWS_AS(unit("adu2").root(-2), ccdx::unit_error);
+}

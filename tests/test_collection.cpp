@@ -222,6 +222,7 @@ TEST_CASE("the summary table: chosen keywords in the user's spelling, or all; mi
     CHECK(t.columns() == std::vector<std::string>{"file", "ImageTyp", "exposure", "filter"});
     REQUIRE(t.rows().size() == 5);
     CHECK(t.rows()[0] == std::vector<std::string>{"bias1.fits", "BIAS", "0.0", ""});
+    CHECK(t.rows()[2] == std::vector<std::string>{"light1.fits", "LIGHT", "90.0", "R"});
     CHECK(t.rows()[3] == std::vector<std::string>{"light2.fit", "light", "90", "V"});
 
     std::ostringstream table;

@@ -54,6 +54,7 @@ TEST_CASE("a formula prints with single spaces and only the parentheses it needs
     CHECK(ccdx::formula("raw * 1.5 [electron / adu]").to_string() == "raw * 1.5[electron / adu]");
     CHECK(ccdx::formula("(raw - bias)/(flat/mean(flat))").to_string() == "(raw - bias) / (flat / mean(flat))");
     CHECK(ccdx::formula("x * 1e-3").to_string() == "x * 0.001");
+    CHECK(ccdx::formula("x * 90 + 1e-5 + 100000").to_string() == "x * 90 + 1e-05 + 100000");
 }
 
 TEST_CASE("operands are listed once, in order of first appearance")

@@ -11,8 +11,6 @@
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -27,6 +25,7 @@
 #include <variant>
 #include <vector>
 
+#include "ccdx/detail/format.hpp"
 #include "ccdx/error.hpp"
 #include "ccdx/fits.hpp"
 #include "ccdx/header.hpp"
@@ -142,12 +141,7 @@ inline std::string cell_text(const card_value& v)
         std::string operator()(std::int64_t i) const { return std::to_string(i); }
         std::string operator()(double d) const
         {
-            char buf[40];
-            for (int digits = 1; digits <= 17; ++digits) {
-                std::snprintf(buf, sizeof buf, "%.*g", digits, d);
-                if (std::strtod(buf, nullptr) == d) break;
-            }
-            std::string s = buf;
+            std::string s = detail::format_double(d);
             if (s.find_first_of(".eEn") == std::string::npos) s += ".0";  // n: nan, inf
             return s;
         }

@@ -28,6 +28,7 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "ccdx/detail/format.hpp"
 #include "ccdx/detail/simd.hpp"
 #include "ccdx/error.hpp"
 #include "ccdx/image.hpp"
@@ -86,16 +87,8 @@ inline const char* function_name(kind k)
     }
 }
 
-// Shortest text that reads back as the same double.
-inline std::string number_text(double v)
-{
-    char buf[32];
-    for (int digits = 1; digits <= 17; ++digits) {
-        std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-        if (std::strtod(buf, nullptr) == v) break;
-    }
-    return buf;
-}
+// Shortest text that reads back as the same double: 90, 0.3, 1e-05.
+inline std::string number_text(double v) { return detail::format_double(v); }
 
 class parser {
 public:

@@ -490,7 +490,7 @@ TEST_CASE("read: bad paths and damaged files")
 TEST_CASE("write: round trip of data, uncertainty, mask, unit and header")
 {
     scratch_folder tmp;
-    ccdx::image<double> img(xt::xtensor<double, 2>{{1.5, -2.25, 3.0}, {1e30, 0.1, -0.0}}, ccdx::unit("electron / adu"));
+    ccdx::image<double> img(xt::xtensor<double, 2>{{1.5, -2.25, 3.0}, {1e30, 0.1, std::nan("")}}, ccdx::unit("electron / adu"));
     img.set_uncertainty(xt::xtensor<double, 2>{{0.5, 0.25, 1.0}, {2.0, 0.125, 3.0}});
     img.set_mask(xt::xtensor<ccdx::mask_t, 2>{{0, 1, 0}, {4, 0, 255}});
     auto& h = img.header();

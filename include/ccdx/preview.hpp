@@ -44,7 +44,7 @@ struct preview_options {
     double high_percent = 99.5;
     zscale_options zscale{};
     ccdx::stretch stretch = ccdx::stretch::asinh;
-    double softening = 0.1;        // asinh: asinh(x/a)/asinh(1/a); log: log(1+a x)/log(1+a) uses 1/a
+    double softening = 0.5;        // a: asinh(x/a)/asinh(1/a) (small a brightens faint light); log uses log(1+x/a)/log(1+1/a)
     std::size_t max_side = 2048;   // larger images are block-averaged down to fit
     bool overwrite = false;
 };

@@ -205,7 +205,6 @@ struct outcome {
 inline outcome run(plane img, const flags& bad_in, const plane* bkg, const plane* var, const lacosmic_options& o,
                    float gain, float readnoise)
 {
-    const std::size_t ny = img.shape()[0], nx = img.shape()[1];
     const float sigclip = static_cast<float>(o.sigclip);
     const float sigcliplow = static_cast<float>(o.sigfrac) * sigclip;
     const float objlim = static_cast<float>(o.objlim);
@@ -235,17 +234,18 @@ inline outcome run(plane img, const flags& bad_in, const plane* bkg, const plane
     if (bkg)
         for (std::size_t i = 0; i < img.size(); ++i) img.data()[i] -= bkg->data()[i];
 
-    // Fallbacks for hits with no usable neighbour: the median of the good pixels.
-    float background_level = 0.0f, background_variance = 0.0f;
-    {
-        std::vector<float> good, good_var;
-        for (std::size_t i = 0; i < img.size(); ++i)
-            if (!bad.data()[i]) good.push_back(img.data()[i]), good_var.push_back(variance.data()[i]);
-        if (!good.empty()) {
-            background_level = lower_median(good.data(), good.size());
-            background_variance = lower_median(good_var.data(), good_var.size());
-        }
-    }
+    // Fallbacks for hits with no usable neighbour: the median of the good pixels (of the
+    // image as it is here, before any cleaning). Rarely needed, so worked out on demand.
+    const plane original = img, original_variance = variance;
+    const auto good_median = [&bad](const plane& values) {
+        std::vector<float> good;
+        good.reserve(values.size());
+        for (std::size_t i = 0; i < values.size(); ++i)
+            if (!bad.data()[i]) good.push_back(values.data()[i]);
+        return good.empty() ? 0.0f : lower_median(good.data(), good.size());
+    };
+    const auto background_level = [&] { return good_median(original); };
+    const auto background_variance = [&] { return good_median(original_variance); };
 
     plane psf;
     if (o.fsmode == fine_structure::convolve) {
@@ -264,55 +264,61 @@ inline outcome run(plane img, const flags& bad_in, const plane* bkg, const plane
         }
     }
 
+    // Buffers reused by every iteration.
     flags hits = xt::zeros<std::uint8_t>(img.shape());
+    flags found = flags::from_shape(img.shape()), grown = flags::from_shape(img.shape());
+    plane s, noise, sp, f, f_smooth, scratch;
+    const auto median7 = [&](const plane& in, plane& out) {
+        if (o.sepmed) separable_median<7>(in, out, scratch);
+        else out = box_median(in, 5);
+    };
+    const std::size_t n = img.size();
     for (int iteration = 0; iteration < o.niter; ++iteration) {
         // S = L+ / (2 N), N from the smoothed variance.
-        plane s = laplacian_plus(img);
-        plane noise = o.sepmed ? separable_median<7>(variance) : box_median(variance, 5);
-        for (std::size_t i = 0; i < noise.size(); ++i) {
+        laplacian_plus(img, s);
+        median7(variance, noise);
+        for (std::size_t i = 0; i < n; ++i) {
             float v = noise.data()[i] + (bkg ? bkg->data()[i] : 0.0f);
             if (v < 0.00001f) v = 0.00001f;
             noise.data()[i] = std::sqrt(v);
             s.data()[i] = s.data()[i] / (2.0f * noise.data()[i]);
         }
         // S' = S - median(S)
-        plane sp = o.sepmed ? separable_median<7>(s) : box_median(s, 5);
-        for (std::size_t i = 0; i < sp.size(); ++i) sp.data()[i] = s.data()[i] - sp.data()[i];
-        s = plane();
+        median7(s, sp);
+        for (std::size_t i = 0; i < n; ++i) sp.data()[i] = s.data()[i] - sp.data()[i];
 
         // Fine structure F, in units of the noise, floored at 0.01.
-        plane f;
         if (o.fsmode == fine_structure::median) {
-            f = o.sepmed ? separable_median<5>(img) : box_median(img, 3);
+            if (o.sepmed) separable_median<5>(img, f, scratch);
+            else f = box_median(img, 3);
         } else {
             plane weighted = plane::from_shape(img.shape()), weights = plane::from_shape(img.shape());
-            for (std::size_t i = 0; i < img.size(); ++i) {
-                const float n = noise.data()[i];
-                weighted.data()[i] = img.data()[i] / n / n;
-                weights.data()[i] = 1.0f / n / n;
+            for (std::size_t i = 0; i < n; ++i) {
+                const float nz = noise.data()[i];
+                weighted.data()[i] = img.data()[i] / nz / nz;
+                weights.data()[i] = 1.0f / nz / nz;
             }
             f = convolve(weighted, psf);
             const plane norm = convolve(weights, psf);
-            for (std::size_t i = 0; i < f.size(); ++i) f.data()[i] = f.data()[i] / norm.data()[i];
+            for (std::size_t i = 0; i < n; ++i) f.data()[i] = f.data()[i] / norm.data()[i];
         }
-        const plane f_smooth = o.sepmed ? separable_median<9>(f) : box_median(f, 7);
+        if (o.sepmed) separable_median<9>(f, f_smooth, scratch);
+        else f_smooth = box_median(f, 7);
 
-        flags found = flags::from_shape(img.shape());
-        for (std::size_t i = 0; i < img.size(); ++i) {
+        for (std::size_t i = 0; i < n; ++i) {
             float fine = (f.data()[i] - f_smooth.data()[i]) / noise.data()[i];
             if (fine < 0.01f) fine = 0.01f;
             const float spi = sp.data()[i];
             found.data()[i] = !bad.data()[i] && spi > sigclip && spi / fine > objlim;
         }
         // Neighbours of hits: first with the full limit, then with the lower one.
-        found = dilate3(found);
-        for (std::size_t i = 0; i < found.size(); ++i)
-            found.data()[i] = found.data()[i] && !bad.data()[i] && sp.data()[i] > sigclip;
-        found = dilate3(found);
+        dilate3(found, grown);
+        for (std::size_t i = 0; i < n; ++i)
+            grown.data()[i] = grown.data()[i] && !bad.data()[i] && sp.data()[i] > sigclip;
+        dilate3(grown, found);
         std::size_t count = 0;
-        for (std::size_t i = 0; i < found.size(); ++i) {
+        for (std::size_t i = 0; i < n; ++i) {
             const bool hit = found.data()[i] && !bad.data()[i] && sp.data()[i] > sigcliplow;
-            found.data()[i] = hit;
             count += hit;
             hits.data()[i] = hits.data()[i] | hit;
         }
@@ -325,8 +331,6 @@ inline outcome run(plane img, const flags& bad_in, const plane* bkg, const plane
         clean(img, hits, bad, how, background_level);
         clean(variance, hits, bad, how, background_variance);
     }
-    (void)ny;
-    (void)nx;
     if (bkg)
         for (std::size_t i = 0; i < img.size(); ++i) img.data()[i] += bkg->data()[i];
     return {std::move(hits), std::move(img)};

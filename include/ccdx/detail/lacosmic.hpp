@@ -8,8 +8,10 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
+#include <xsimd/xsimd.hpp>
 #include <xtensor/xtensor.hpp>
 
 #include "ccdx/median_filter.hpp"
@@ -19,63 +21,100 @@ namespace ccdx::detail::lacosmic {
 using plane = xt::xtensor<float, 2>;
 using flags = xt::xtensor<std::uint8_t, 2>;
 
-// Median of n values (n odd, at most 9) by an odd-even transposition network of min/max:
-// no branches, so a loop over pixels vectorises.
-template <int N>
-inline float median_of(float (&v)[N]) noexcept
+// g++ 12 warns, falsely, that its AVX-512 min/max intrinsics read their undefined
+// pass-through operand; the warning lands in the functions they are inlined into.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
+// Median of N values (N odd, at most 9) in place by an odd-even transposition network of
+// min/max: no branches, so it runs on SIMD batches as on single floats.
+template <int N, class V>
+inline V median_network(V (&v)[N]) noexcept
 {
     static_assert(N % 2 == 1 && N <= 9, "odd windows up to 9");
+    using std::max;
+    using std::min;
+    using xsimd::max;
+    using xsimd::min;
     for (int round = 0; round < N; ++round)
-        for (int i = round % 2; i + 1 < N; i += 2) {
-            const float lo = std::min(v[i], v[i + 1]);
-            const float hi = std::max(v[i], v[i + 1]);
-            v[i] = lo;
-            v[i + 1] = hi;
+        for (int k = round % 2; k + 1 < N; k += 2) {
+            const V lo = min(v[k], v[k + 1]);
+            v[k + 1] = max(v[k], v[k + 1]);
+            v[k] = lo;
         }
     return v[N / 2];
 }
+
+// Elementwise median of N rows: out[i] = median(in[0][i], ..., in[N-1][i]) for i < n.
+template <int N>
+void median_of_rows(const float* const (&in)[N], float* out, std::size_t n)
+{
+    using batch = xsimd::batch<float>;
+    constexpr std::size_t width = batch::size;
+    std::size_t i = 0;
+    for (; i + width <= n; i += width) {
+        batch v[N];
+        for (int k = 0; k < N; ++k) v[k] = batch::load_unaligned(in[k] + i);
+        median_network<N>(v).store_unaligned(out + i);
+    }
+    for (; i < n; ++i) {
+        float v[N];
+        for (int k = 0; k < N; ++k) v[k] = in[k][i];
+        out[i] = median_network<N>(v);
+    }
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 // Copies the border of width h (rows and columns) of `from` into `to`.
 inline void copy_border(const plane& from, plane& to, std::size_t h)
 {
     const std::size_t ny = from.shape()[0], nx = from.shape()[1];
     for (std::size_t j = 0; j < ny; ++j) {
-        const bool edge_row = j < h || j + h >= ny;
-        for (std::size_t i = 0; i < nx; ++i)
-            if (edge_row || i < h || i + h >= nx) to(j, i) = from(j, i);
+        const float* src = &from(j, 0);
+        float* dst = &to(j, 0);
+        if (j < h || j + h >= ny) {
+            std::copy(src, src + nx, dst);
+        } else {
+            for (std::size_t i = 0; i < std::min(h, nx); ++i) dst[i] = src[i], dst[nx - 1 - i] = src[nx - 1 - i];
+        }
     }
 }
 
-// Separable N-point median: rows first, then columns of that result. Pixels closer than
-// N/2 to an edge keep their input value (in the row pass as in the output).
 template <int N>
-plane separable_median(const plane& in)
+void separable_median(const plane& in, plane& out, plane& rows)
 {
     constexpr std::size_t h = N / 2;
     const std::size_t ny = in.shape()[0], nx = in.shape()[1];
-    plane rows = in;
-    plane out = in;
-    if (nx > 2 * h)
-        for (std::size_t j = 0; j < ny; ++j) {
-            const float* src = &in(j, 0);
-            float* dst = &rows(j, 0);
-            for (std::size_t i = h; i < nx - h; ++i) {
-                float v[N];
-                for (int k = 0; k < N; ++k) v[k] = src[i - h + static_cast<std::size_t>(k)];
-                dst[i] = median_of<N>(v);
-            }
-        }
-    if (nx > 2 * h && ny > 2 * h)
-        for (std::size_t j = h; j < ny - h; ++j) {
-            float* dst = &out(j, 0);
-            const float* src[N];
-            for (int k = 0; k < N; ++k) src[k] = &rows(j - h + static_cast<std::size_t>(k), 0);
-            for (std::size_t i = h; i < nx - h; ++i) {
-                float v[N];
-                for (int k = 0; k < N; ++k) v[k] = src[k][i];
-                dst[i] = median_of<N>(v);
-            }
-        }
+    out.resize({ny, nx});
+    rows.resize({ny, nx});
+    if (nx <= 2 * h || ny <= 2 * h) {
+        std::copy(in.begin(), in.end(), out.begin());
+        return;
+    }
+    for (std::size_t j = 0; j < ny; ++j) {
+        const float* src[N];
+        for (int k = 0; k < N; ++k) src[k] = &in(j, 0) + k;  // src[k][i - h] = in(j, i - h + k)
+        median_of_rows<N>(src, &rows(j, h), nx - 2 * h);
+    }
+    for (std::size_t j = h; j < ny - h; ++j) {
+        const float* src[N];
+        for (int k = 0; k < N; ++k) src[k] = &rows(j - h + static_cast<std::size_t>(k), h);
+        median_of_rows<N>(src, &out(j, h), nx - 2 * h);
+    }
+    copy_border(in, out, h);
+}
+
+template <int N>
+plane separable_median(const plane& in)
+{
+    plane out, rows;
+    separable_median<N>(in, out, rows);
     return out;
 }
 
@@ -90,20 +129,20 @@ inline plane box_median(const plane& in, std::size_t n)
 // The positive part of the Laplacian of the image subsampled 2x (each pixel a 2x2 block of
 // its value), zero outside the image, averaged back over each 2x2 block: the paper's L+.
 // Each subpixel's Laplacian 4v - right - left - below - above is evaluated in that order.
-inline plane laplacian_plus(const plane& in)
+inline void laplacian_plus(const plane& in, plane& out)
 {
     const std::size_t ny = in.shape()[0], nx = in.shape()[1];
-    // A zero frame around the image makes every pixel an interior one.
-    plane pad = xt::zeros<float>({ny + 2, nx + 2});
-    for (std::size_t j = 0; j < ny; ++j)
-        std::copy(&in(j, 0), &in(j, 0) + nx, &pad(j + 1, 1));
-    plane out = plane::from_shape({ny, nx});
+    out.resize({ny, nx});
+    if (nx == 0) return;
+    std::vector<float> zero(nx + 2, 0.0f), row(nx + 2, 0.0f);
     for (std::size_t j = 0; j < ny; ++j) {
-        const float* up = &pad(j, 1);
-        const float* mid = &pad(j + 1, 1);
-        const float* mid_left = &pad(j + 1, 0);
-        const float* mid_right = &pad(j + 1, 2);
-        const float* down = &pad(j + 2, 1);
+        // The row framed by a zero on each side; the rows above and below, zero outside.
+        std::copy(&in(j, 0), &in(j, 0) + nx, row.begin() + 1);
+        const float* up = j > 0 ? &in(j - 1, 0) : zero.data();
+        const float* down = j + 1 < ny ? &in(j + 1, 0) : zero.data();
+        const float* mid = row.data() + 1;
+        const float* mid_left = row.data();
+        const float* mid_right = row.data() + 2;
         float* dst = &out(j, 0);
         for (std::size_t i = 0; i < nx; ++i) {
             const float v = mid[i], four = 4.0f * v;
@@ -117,20 +156,37 @@ inline plane laplacian_plus(const plane& in)
             dst[i] = (tl + bl + br + tr) / 4.0f;
         }
     }
+}
+
+inline plane laplacian_plus(const plane& in)
+{
+    plane out;
+    laplacian_plus(in, out);
     return out;
 }
 
-// 3x3 growth; the one-pixel border keeps its input value.
-inline flags dilate3(const flags& in)
+// 3x3 growth into `out`; the one-pixel border keeps its input value.
+inline void dilate3(const flags& in, flags& out)
 {
     const std::size_t ny = in.shape()[0], nx = in.shape()[1];
-    flags out = in;
-    if (ny < 3 || nx < 3) return out;
-    for (std::size_t j = 1; j + 1 < ny; ++j)
+    out.resize({ny, nx});
+    std::copy(in.begin(), in.end(), out.begin());
+    if (ny < 3 || nx < 3) return;
+    for (std::size_t j = 1; j + 1 < ny; ++j) {
+        const std::uint8_t* a = &in(j - 1, 0);
+        const std::uint8_t* b = &in(j, 0);
+        const std::uint8_t* c = &in(j + 1, 0);
+        std::uint8_t* d = &out(j, 0);
         for (std::size_t i = 1; i + 1 < nx; ++i)
-            out(j, i) = static_cast<std::uint8_t>((in(j - 1, i - 1) | in(j - 1, i) | in(j - 1, i + 1) | in(j, i - 1) |
-                                                   in(j, i) | in(j, i + 1) | in(j + 1, i - 1) | in(j + 1, i) |
-                                                   in(j + 1, i + 1)) != 0);
+            d[i] = static_cast<std::uint8_t>(
+                (a[i - 1] | a[i] | a[i + 1] | b[i - 1] | b[i] | b[i + 1] | c[i - 1] | c[i] | c[i + 1]) != 0);
+    }
+}
+
+inline flags dilate3(const flags& in)
+{
+    flags out;
+    dilate3(in, out);
     return out;
 }
 
@@ -217,10 +273,12 @@ enum class cleaning { median, medmask, meanmask, idw };
 
 // Replaces each pixel flagged in `hits` (at least 2 pixels from the edges) by a value from
 // its 5x5 neighbourhood: the mean, median or inverse-distance weighted mean of the
-// neighbours that are neither hits nor `bad` (`fallback` when there are none), or the
+// neighbours that are neither hits nor `bad` (fallback() when there are none), or the
 // plain median of all 25 for `median`.
-inline void clean(plane& img, const flags& hits, const flags& bad, cleaning how, float fallback)
+template <class Fallback>
+void clean(plane& img, const flags& hits, const flags& bad, cleaning how, const Fallback& fallback)
 {
+    std::optional<float> fallback_value;
     const std::size_t ny = img.shape()[0], nx = img.shape()[1];
     if (ny < 5 || nx < 5) return;
     float window[25];
@@ -245,7 +303,9 @@ inline void clean(plane& img, const flags& hits, const flags& bad, cleaning how,
                     weighted = weighted + weight[l][k] * v;
                     weights = weights + weight[l][k];
                 }
-            float value = fallback;
+            const bool usable = how == cleaning::median || (how == cleaning::idw ? weights >= 1e-6f : n > 0);
+            if (!usable && !fallback_value) fallback_value = fallback();
+            float value = usable ? 0.0f : *fallback_value;
             switch (how) {
             case cleaning::median: value = lower_median(window, n); break;
             case cleaning::medmask:

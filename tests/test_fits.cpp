@@ -479,6 +479,13 @@ TEST_CASE("read: bad paths and damaged files")
                 CHECK(contains(e.what(), "damaged.fits"));
             }
         }
+        // A gzip trailer is what cfitsio allocates by: impossible sizes are refused up front.
+        const std::string gz = slurp(data("fits_robustness/pix.fits.gz"));
+        for (const std::string& trailer : {std::string(4, '\0'), std::string(4, '\xff')}) {
+            const fs::path bomb = tmp / "bomb.fits.gz";
+            spit(bomb, gz.substr(0, gz.size() - 4) + trailer);
+            CHECK(contains(require_error_naming(bomb, [&] { (void)ccdx::read_fits(bomb, o); }), "gzip"));
+        }
         // Header-only reads need no pixels: a file cut inside its data still gives its header.
         const fs::path cut = tmp / "cut.fits";
         spit(cut, bytes.substr(0, 2880 + 100));

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -50,6 +51,7 @@ public:
             if (path_.empty()) throw fits_error("FITS file: empty path");
             if (!std::filesystem::exists(path_, ec)) throw_fits(path_, "no such file");
             if (std::filesystem::is_directory(path_, ec)) throw_fits(path_, "is a directory, not a FITS file");
+            check_gzip_trailer();
             // The disk-file entry point takes the name literally: no cfitsio "[ext]" or "!" syntax,
             // yet gzip, bzip2 and compress files are still recognised and decompressed.
             fits_open_diskfile(&file_, path_.c_str(), READONLY, &status);
@@ -202,6 +204,26 @@ public:
     }
 
 private:
+    // cfitsio allocates a gzip file's uncompressed size, as its trailer states, before reading
+    // it (and 4 GiB when the trailer says 0). Deflate cannot shrink data more than 1032 times
+    // and a FITS file has at least 2880 bytes: claims outside that are damage, refused before
+    // they become multi-gigabyte allocations.
+    void check_gzip_trailer() const
+    {
+        std::ifstream in(path_, std::ios::binary);
+        unsigned char magic[2] = {};
+        if (!in.read(reinterpret_cast<char*>(magic), 2) || magic[0] != 0x1f || magic[1] != 0x8b) return;
+        in.seekg(-4, std::ios::end);
+        const auto compressed = static_cast<unsigned long long>(in.tellg()) + 4;
+        unsigned char tail[4] = {};
+        if (!in.read(reinterpret_cast<char*>(tail), 4)) throw_fits(path_, "is a truncated gzip file");
+        const unsigned long long claimed = tail[0] | (tail[1] << 8) | (tail[2] << 16) | (0ULL + tail[3]) << 24;
+        if (claimed < 2880 || claimed > 1032 * compressed + 65536)
+            throw_fits(path_, "is a gzip file whose trailer claims " + std::to_string(claimed) +
+                                  " uncompressed bytes, impossible for a FITS file of " +
+                                  std::to_string(compressed) + " compressed bytes (damaged file?)");
+    }
+
     fitsfile* file_ = nullptr;
     std::filesystem::path path_;
 };

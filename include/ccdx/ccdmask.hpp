@@ -6,8 +6,8 @@
 // sigma (half the spread between the 30.9th and 69.1st percentiles, which is one sigma for a
 // Gaussian) comes from an nlsig x ncsig window around each pixel, or from fixed blocks of
 // that size with `byblocks`. Pixels below -lsigma or above hsigma sigmas are bad, as are
-// non-finite pixels. With `findbadcolumns`, runs of fewer than `ngood` good pixels between
-// bad ones in a column are marked bad too, and (with `byblocks`) whole block columns whose
+// non-finite pixels. With `findbadcolumns`, runs of up to `ngood` good pixels between bad
+// ones in a column are marked bad too (as ccdproc's loop does; its text says "fewer than"), and (with `byblocks`) whole block columns whose
 // sum stands out. Lines are rows (axis 0), columns are axis 1.
 //
 // The result is a boolean mask, true = bad; mark it into an image's mask with
@@ -36,7 +36,7 @@ struct ccdmask_options {
     std::size_t nlsig = 15;       // lines of the sigma window or block
     double lsigma = 9;            // low limit, in sigmas
     double hsigma = 9;            // high limit, in sigmas
-    std::size_t ngood = 5;        // shorter good runs between bad pixels in a column are bad
+    std::size_t ngood = 5;        // good runs of up to ngood lines between bad pixels in a column are bad
 };
 
 namespace detail {
@@ -123,7 +123,8 @@ xt::xtensor<bool, 2> ccdmask(const image<T>& ratio, const ccdmask_options& o = {
     }
 
     if (o.findbadcolumns && nlines > o.ngood + 1) {
-        // A run of fewer than ngood good pixels closed by bad ones on both sides becomes bad.
+        // A run of up to ngood good pixels closed by bad ones on both sides becomes bad; the
+        // search starts no later than line nlines - ngood - 2, as in the reference.
         for (std::size_t c = 0; c < ncols; ++c)
             for (std::size_t line = 0; line < nlines - o.ngood - 1; ++line) {
                 if (!mask(line, c)) continue;

@@ -1,10 +1,14 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <filesystem>
+#include <string>
+#include <random>
 #include <vector>
 
 #include <xtensor/xtensor.hpp>
 
+#include "ccdx/fits.hpp"
 #include "ccdx/mask.hpp"
 
 using ccdx::bitfield_to_boolean_mask;
@@ -115,4 +119,23 @@ TEST_CASE("mark_mask ORs a bit where a condition holds")
     CHECK(m(1, 1) == ccdx::mask_bits::cosmic_ray);
     xt::xtensor<bool, 2> wrong{{true}};
     CHECK_THROWS_AS(ccdx::mark_mask(m, wrong, 1), ccdx::shape_error);
+}
+
+TEST_CASE("mask bits survive a FITS MASK extension as the integers they are")
+{
+    using namespace ccdx::mask_bits;
+    ccdx::image<float> img(2, 3, ccdx::unit("adu"));
+    img.ensure_mask()(0, 0) = cosmic_ray | saturated;
+    img.mask()(0, 2) = bad;
+    img.mask()(1, 1) = all;
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("ccdx_mask_bits_" + std::to_string(std::random_device{}()) + ".fits");
+    ccdx::write_fits(img, path);
+    const auto back = ccdx::read_fits<float>(path);
+    std::filesystem::remove(path);
+    REQUIRE(back.has_mask());
+    CHECK(back.mask()(0, 0) == (cosmic_ray | saturated));
+    CHECK(back.mask()(0, 2) == bad);
+    CHECK(back.mask()(1, 1) == all);
+    CHECK(back.mask()(1, 0) == 0);
 }

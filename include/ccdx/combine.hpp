@@ -16,6 +16,7 @@
 // so a median or a rank costs the same whichever values the pixels hold.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -194,6 +195,12 @@ public:
           pad_data_(n_ * W), pad_sigma_(n_ * W), pad_weight_(n_ * W), pad_mask_(n_ * W),
           ptr_data_(n_), ptr_sigma_(n_), ptr_weight_(n_), ptr_mask_(n_)
     {
+        if (n_ <= max_static_network) {
+            constexpr auto sizes = std::make_index_sequence<max_static_network>{};
+            sort_all_ = sorters<false>(sizes)[n_ - 1];
+            sort_middle_ = sorters<true>(sizes)[n_ - 1];
+            sort_pairs_ = pair_sorters(sizes)[n_ - 1];
+        }
     }
 
     void row(const stack_row<T>& r, std::size_t cols)
@@ -273,8 +280,12 @@ private:
     {
         const B inf(std::numeric_limits<T>::infinity());
         for (std::size_t i = 0; i < n_; ++i) s_[i] = xsimd::select(keep_[i] && (x[i] == x[i]), x[i], inf);
+        // With every value kept the middle sits at fixed positions: only its part of the network runs.
         const bool full = xsimd::all(n == B(static_cast<T>(n_)));
-        apply_network(full ? p_.sort_middle : p_.sort_all, s_.data());
+        if (sort_all_)
+            (full ? sort_middle_ : sort_all_)(s_.data());
+        else
+            apply_network(full ? p_.sort_middle : p_.sort_all, s_.data());
         const B lo_pos = xsimd::floor((n - B(1)) * B(T(0.5)));
         const B hi_pos = xsimd::floor(n * B(T(0.5)));
         B lo(0), hi(0);
@@ -332,14 +343,18 @@ private:
             s_[i] = xsimd::select(v_[i] == v_[i], v_[i], inf);
             idx_[i] = B(static_cast<T>(i));
         }
-        for (const comparator& c : p_.sort_all) {
-            const B a = s_[c.lo], b = s_[c.hi];
-            const M swap = b < a;
-            s_[c.lo] = xsimd::select(swap, b, a);
-            s_[c.hi] = xsimd::select(swap, a, b);
-            const B ia = idx_[c.lo], ib = idx_[c.hi];
-            idx_[c.lo] = xsimd::select(swap, ib, ia);
-            idx_[c.hi] = xsimd::select(swap, ia, ib);
+        if (sort_pairs_) {
+            sort_pairs_(s_.data(), idx_.data());
+        } else {
+            for (const comparator& c : p_.sort_all) {
+                const B a = s_[c.lo], b = s_[c.hi];
+                const M swap = b < a;
+                s_[c.lo] = xsimd::select(swap, b, a);
+                s_[c.hi] = xsimd::select(swap, a, b);
+                const B ia = idx_[c.lo], ib = idx_[c.hi];
+                idx_[c.lo] = xsimd::select(swap, ib, ia);
+                idx_[c.hi] = xsimd::select(swap, ia, ib);
+            }
         }
         const std::size_t low_end = std::min(o.nlow, n_);
         const std::size_t high_begin = std::max(low_end, o.nhigh >= n_ ? std::size_t(0) : n_ - o.nhigh);
@@ -465,8 +480,32 @@ private:
         }
     }
 
+    // Unrolled networks for 1..max_static_network values, indexed by n - 1.
+    using sorter = void (*)(B*);
+    using pair_sorter = void (*)(B*, B*);
+    template <bool MiddleOnly, std::size_t... I>
+    static std::array<sorter, sizeof...(I)> sorters(std::index_sequence<I...>)
+    {
+        return {&sort_static<I + 1, MiddleOnly, B>...};
+    }
+    template <std::size_t N>
+    static void sort_pairs(B* key, B* index)
+    {
+        sort_static_pairs<N>(
+            key, index, [](const B& a, const B& b) { return a < b; },
+            [](const M& c, const B& a, const B& b) { return xsimd::select(c, a, b); });
+    }
+    template <std::size_t... I>
+    static std::array<pair_sorter, sizeof...(I)> pair_sorters(std::index_sequence<I...>)
+    {
+        return {&sort_pairs<I + 1>...};
+    }
+
     const combine_plan<T>& p_;
     std::size_t n_;
+    sorter sort_all_ = nullptr;
+    sorter sort_middle_ = nullptr;
+    pair_sorter sort_pairs_ = nullptr;
     std::vector<B> v_, s_, idx_, w_;
     std::vector<M> keep_;
     std::vector<T> pad_data_, pad_sigma_;
@@ -560,16 +599,15 @@ struct combine_output {
     image<T> result;
     combine_maps* maps;
 
-    combine_output(shape2 shape, const unit& u, combine_maps* m) : result(shape[0], shape[1], u), maps(m)
+    // Left uninitialised: the kernel writes every pixel of every plane.
+    combine_output(shape2 shape, const unit& u, combine_maps* m)
+        : result(xt::xtensor<T, 2>::from_shape({shape[0], shape[1]}), u), maps(m)
     {
         result.set_uncertainty(xt::xtensor<T, 2>::from_shape({shape[0], shape[1]}));
-        result.ensure_mask();
-        if (maps) {
-            for (auto* plane : {&maps->count, &maps->rejected_low, &maps->rejected_high}) {
+        result.set_mask(xt::xtensor<mask_t, 2>::from_shape({shape[0], shape[1]}));
+        if (maps)
+            for (auto* plane : {&maps->count, &maps->rejected_low, &maps->rejected_high})
                 *plane = xt::xtensor<std::uint16_t, 2>::from_shape({shape[0], shape[1]});
-                plane->fill(0);
-            }
-        }
     }
 
     // Output pointers of row r.

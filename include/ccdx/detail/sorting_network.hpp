@@ -4,6 +4,7 @@
 // once with min/max instructions.
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <utility>
 #include <vector>
@@ -65,5 +66,119 @@ inline void apply_network(const std::vector<comparator>& net, V* v)
         v[c.hi] = max(a, b);
     }
 }
+
+// --- networks known at compile time -----------------------------------------------------------
+// For the stack sizes met in practice the network is unrolled over a local array, which the
+// compiler keeps in SIMD registers: no load or store between the compare-exchange steps.
+
+inline constexpr std::size_t max_static_network = 32;
+
+// Batcher's network for n values, walked as sorting_network() builds it; `emit(lo, hi)` per step.
+template <class F>
+constexpr void for_each_batcher_step(std::size_t n, F&& emit)
+{
+    std::size_t size = 1;
+    while (size < n) size *= 2;
+    for (std::size_t p = 1; p < size; p *= 2)
+        for (std::size_t k = p; k >= 1; k /= 2)
+            for (std::size_t j = k % p; j + k < size; j += 2 * k)
+                for (std::size_t i = 0; i < k && i + j + k < size; ++i)
+                    if ((i + j) / (2 * p) == (i + j + k) / (2 * p) && i + j + k < n) emit(i + j, i + j + k);
+}
+
+// Whether step `s` of the network for n is needed for the middle one or two positions.
+template <std::size_t N, std::size_t Count>
+constexpr std::array<bool, Count> middle_steps(const std::array<comparator, Count>& net)
+{
+    std::array<bool, Count> keep{};
+    std::array<bool, (N > 0 ? N : 1)> needed{};
+    needed[(N - 1) / 2] = needed[N / 2] = true;
+    for (std::size_t s = Count; s-- > 0;)
+        if (needed[net[s].lo] || needed[net[s].hi]) {
+            needed[net[s].lo] = needed[net[s].hi] = true;
+            keep[s] = true;
+        }
+    return keep;
+}
+
+template <std::size_t N>
+struct static_network {
+    static constexpr std::size_t count = [] {
+        std::size_t c = 0;
+        for_each_batcher_step(N, [&](std::size_t, std::size_t) { ++c; });
+        return c;
+    }();
+    static constexpr std::array<comparator, count> all = [] {
+        std::array<comparator, count> net{};
+        std::size_t c = 0;
+        for_each_batcher_step(N, [&](std::size_t lo, std::size_t hi) { net[c++] = comparator{lo, hi}; });
+        return net;
+    }();
+    static constexpr std::array<bool, count> for_middle = middle_steps<N>(all);
+};
+
+template <class V>
+inline void compare_exchange(V& a, V& b)
+{
+    using std::max;
+    using std::min;
+    const V lo = min(a, b);
+    b = max(a, b);
+    a = lo;
+}
+
+// g++ 12 warns, falsely, that its AVX-512 min/max intrinsics read their undefined pass-through
+// operand; the warning lands in the functions they are inlined into.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
+template <std::size_t N, bool MiddleOnly, class V, std::size_t... S>
+inline void run_static([[maybe_unused]] V* v, std::index_sequence<S...>)
+{
+    using net = static_network<N>;
+    ((!MiddleOnly || net::for_middle[S] ? compare_exchange(v[net::all[S].lo], v[net::all[S].hi]) : void()), ...);
+}
+
+// Sorts v[0..N) (or, MiddleOnly, places its middle one or two values) through a local copy.
+template <std::size_t N, bool MiddleOnly, class V>
+inline void sort_static(V* v)
+{
+    V t[N];
+    for (std::size_t i = 0; i < N; ++i) t[i] = v[i];
+    run_static<N, MiddleOnly>(t, std::make_index_sequence<static_network<N>::count>{});
+    for (std::size_t i = 0; i < N; ++i) v[i] = t[i];
+}
+
+// Sorts keys with a payload (an index) moving alongside; `swap_if(cond, a, b)` by `less(b, a)`.
+template <std::size_t N, class V, class Less, class Select, std::size_t... S>
+inline void run_static_pairs(V* key, V* payload, Less less, Select select, std::index_sequence<S...>)
+{
+    using net = static_network<N>;
+    [[maybe_unused]] auto step = [&](std::size_t lo, std::size_t hi) {
+        const auto swap = less(key[hi], key[lo]);
+        const V a = key[lo], b = key[hi], pa = payload[lo], pb = payload[hi];
+        key[lo] = select(swap, b, a);
+        key[hi] = select(swap, a, b);
+        payload[lo] = select(swap, pb, pa);
+        payload[hi] = select(swap, pa, pb);
+    };
+    (step(net::all[S].lo, net::all[S].hi), ...);
+}
+
+template <std::size_t N, class V, class Less, class Select>
+inline void sort_static_pairs(V* key, V* payload, Less less, Select select)
+{
+    V k[N], p[N];
+    for (std::size_t i = 0; i < N; ++i) k[i] = key[i], p[i] = payload[i];
+    run_static_pairs<N>(k, p, less, select, std::make_index_sequence<static_network<N>::count>{});
+    for (std::size_t i = 0; i < N; ++i) key[i] = k[i], payload[i] = p[i];
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 }  // namespace ccdx::detail

@@ -12,7 +12,7 @@ using namespace ccdx;
 
 namespace {
 
-image<float> frame(const char* name, std::size_t rows, std::size_t cols, const char* bunit)
+image<float> synthetic(const char* name, std::size_t rows, std::size_t cols, const char* bunit)
 {
     image<float> img(rows, cols, unit(bunit));
     img.set_name(name);
@@ -34,8 +34,8 @@ int main()
     std::mt19937 rng(7);
     std::normal_distribution<float> noise(0, 1);
 
-    image<float> bias = frame("bias", rows, cols, "adu"), dark = frame("dark", rows, cols, "adu"),
-                 flat = frame("flat", rows, cols, ""), raw = frame("raw", rows, cols, "adu");
+    image<float> bias = synthetic("bias", rows, cols, "adu"), dark = synthetic("dark", rows, cols, "adu"),
+                 flat = synthetic("flat", rows, cols, ""), raw = synthetic("raw", rows, cols, "adu");
     for (std::size_t r = 0; r < rows; ++r)
         for (std::size_t c = 0; c < cols; ++c) {
             const double x = (double(c) - cols / 2.0) / cols, y = (double(r) - rows / 2.0) / rows;

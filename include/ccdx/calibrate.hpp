@@ -63,7 +63,7 @@ auto scaled_into(N node, const ccdx::unit& target, double scale, const std::stri
         if (!node.unit().convertible_to(target)) throw unit_error(mismatch);
         factor *= node.unit().to(target);
     }
-    return with_unit(optional_operation<ops::multiplies>(std::move(node), factor, factor != 1.0), target);
+    return scaled<N>(std::move(node), factor, target);
 }
 
 template <class C, class M>
@@ -111,7 +111,7 @@ auto normalised_flat(F&& flat, std::optional<double> min_value, std::optional<do
         }
     }
     const quantity by(norm, flat.unit());
-    return floored<image_leaf<U>>(as_node(std::forward<F>(flat)), floor) / by;
+    return scaled<floored<image_leaf<U>>>::divided(floored<image_leaf<U>>(as_node(std::forward<F>(flat)), floor), by);
 }
 
 }  // namespace detail

@@ -94,7 +94,7 @@ public:
     }
 
     template <bool V, bool M, class B>
-    part<B> load(std::size_t r, std::size_t c) const noexcept
+    CCDX_STEP_INLINE part<B> load(std::size_t r, std::size_t c) const noexcept
     {
         part<B> p = this->e_.template load<V, M, B>(r, c);
         if constexpr (M) {
@@ -144,7 +144,8 @@ auto ccd_process(const image<T>& raw, const process_options<T>& o)
     auto deviated = detail::deviation_node<decltype(leveled)>(std::move(leveled), gain, o.readnoise.value_or(quantity(0.0)),
                                                               false, o.error);
     auto masked = detail::with_mask_plane<decltype(deviated)>(std::move(deviated), o.bad_pixel_mask);
-    auto gained = detail::optional_operation<ops::multiplies>(std::move(masked), gain, use_gain && o.gain_corrected);
+    const quantity one(1.0);
+    auto gained = detail::scaled<decltype(masked)>(std::move(masked), use_gain && o.gain_corrected ? gain : one);
     auto debiased = detail::bias_step(std::move(gained), image_leaf<T>(o.master_bias ? *o.master_bias : none),
                                       o.master_bias != nullptr);
     auto [darkened, dark_record] = detail::dark_step(std::move(debiased), image_leaf<T>(o.dark_frame ? *o.dark_frame : none),
@@ -153,15 +154,19 @@ auto ccd_process(const image<T>& raw, const process_options<T>& o)
         std::move(darkened),
         detail::normalised_flat(o.master_flat ? *o.master_flat : none, o.min_value, std::nullopt, o.master_flat != nullptr),
         o.master_flat != nullptr);
-    auto reduced = detail::optional_operation<ops::multiplies>(std::move(flattened), gain, use_gain && !o.gain_corrected);
+    auto reduced = detail::scaled<decltype(flattened)>(std::move(flattened), use_gain && !o.gain_corrected ? gain : one);
 
-    // The records, in the reference's order, then the formula.
+    // The records, in the reference's order, then the formula; written by the root node
+    // (which, unlike the engine's relabeling, is always inlined into the pass).
     const std::string ccd = "ccd=" + detail::operand_text(raw);
-    relabeled<decltype(reduced)> out(std::move(reduced));
+    std::vector<card> cards;
     std::string call = ccd;
-    auto record = [&out](const char* key, std::string value, const char* step) { out.add_card(card{key, std::move(value), step}); };
+    auto record = [&cards](const char* key, std::string value, const char* step) {
+        cards.push_back(card{key, std::move(value), step});
+    };
     if (!o.oscan.empty()) {
-        record("SUBOSCAN", detail::overscan_record(detail::operand_text(raw), "fits_section=" + o.oscan, 1, oscan), "subtract_overscan");
+        record("SUBOSCAN", detail::overscan_record(detail::operand_text(raw), "fits_section=" + o.oscan, 1, oscan),
+               "subtract_overscan");
         call += ", oscan=" + o.oscan;
     }
     if (!o.trim.empty()) {
@@ -197,11 +202,17 @@ auto ccd_process(const image<T>& raw, const process_options<T>& o)
         call += ", gain_corrected=False";
     }
     record("CCDPROC", call, "ccd_process");
-    if (o.history) out.add_card(card{"HISTORY", out.to_string(), ""});
+    if (o.history) cards.push_back(card{"HISTORY", reduced.to_string(), ""});
 
     const shape2 full = raw.shape();
     const bool trimmed = !o.trim.empty();
-    return detail::header_edit<decltype(out)>(std::move(out), [kept, full, trimmed](header& h) {
+    return detail::header_edit<decltype(reduced)>(std::move(reduced), [cards, kept, full, trimmed](header& h) {
+        for (const card& c : cards) {
+            if (c.keyword == "HISTORY")
+                h.add_history(std::get<std::string>(c.value));
+            else
+                h.set(c.keyword, c.value, c.comment);
+        }
         if (trimmed) detail::trim_header(h, kept, full);
     });
 }

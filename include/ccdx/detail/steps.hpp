@@ -10,10 +10,19 @@
 #include <cstddef>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "ccdx/expression.hpp"
+
+// A deep ccd_process tree exceeds GCC's inlining budget, and a load() left as a call returns
+// its batches through memory: twice the time of the pass. Loads are forced inline.
+#if defined(__GNUC__)
+#define CCDX_STEP_INLINE inline __attribute__((always_inline))
+#else
+#define CCDX_STEP_INLINE inline
+#endif
 
 namespace ccdx::detail {
 
@@ -72,22 +81,29 @@ public:
     }
 
     template <bool V, bool M, class B>
-    part<B> load(std::size_t r, std::size_t c) const noexcept
+    CCDX_STEP_INLINE part<B> load(std::size_t r, std::size_t c) const noexcept
     {
-        const part<B> a = l_.template load<V, M, B>(r, c);
-        if (!on_) return a;
-        const part<B> b = r_.template load<V, M, B>(r, c);
-        part<B> p;
-        p.value = Op::value(a.value, b.value);
-        if constexpr (V && !exact) {
-            if (lv_ && rv_)
-                p.variance = Op::variance(a.value, a.variance, b.value, b.variance);
-            else if (lv_)
-                p.variance = Op::variance_exact_right(a.value, a.variance, b.value);
-            else if (rv_)
-                p.variance = Op::variance_exact_left(a.value, b.value, b.variance);
+        // One object returned on both paths: the compiler keeps it in registers through a
+        // deep tree of these (two returned objects made it spill each level to the stack).
+        part<B> p = l_.template load<V, M, B>(r, c);
+        if (on_) {
+            const part<B> b = r_.template load<V, M, B>(r, c);
+            if constexpr (V && !exact) {
+                // As the engine's binary: an operand exact by type (a scalar) costs no test.
+                if constexpr (R::exact)
+                    p.variance = Op::variance_exact_right(p.value, p.variance, b.value);
+                else if constexpr (L::exact)
+                    p.variance = Op::variance_exact_left(p.value, b.value, b.variance);
+                else if (lv_ && rv_)
+                    p.variance = Op::variance(p.value, p.variance, b.value, b.variance);
+                else if (lv_)
+                    p.variance = Op::variance_exact_right(p.value, p.variance, b.value);
+                else if (rv_)
+                    p.variance = Op::variance_exact_left(p.value, b.value, b.variance);
+            }
+            p.value = Op::value(p.value, b.value);
+            if constexpr (M) p.mask = p.mask | b.mask;
         }
-        if constexpr (M) p.mask = a.mask | b.mask;
         return p;
     }
 
@@ -105,6 +121,59 @@ auto optional_operation(A&& a, B&& b, bool on)
 {
     return optional_binary<Op, node_t<A>, node_t<B>>(as_node(std::forward<A>(a)), as_node(std::forward<B>(b)), on);
 }
+
+// e * k for an exact factor k, printed as e alone when k is 1: the multiply by 1 is exact and
+// costs less than a branch per batch, which an optional step would (ccd_process applies the
+// gain before or after the calibration frames, and a master may need no unit conversion).
+template <class E>
+class scaled : public unary_base<E> {
+public:
+    static constexpr bool exact = E::exact;
+    static constexpr int precedence = ops::multiplies::precedence;
+
+    scaled(E e, const quantity& k) : unary_base<E>(std::move(e)), k_(k), unit_(this->e_.unit() * k.unit) {}
+    // Relabelled as `as` (a master converted into the science frame's unit by k).
+    scaled(E e, double k, ccdx::unit as) : unary_base<E>(std::move(e)), k_(k), unit_(std::move(as)) {}
+    // e / d, computed as e * (1/d): a multiply in the pass instead of two divisions (value and
+    // variance), at most an ulp away from dividing.
+    static scaled divided(E e, const quantity& d)
+    {
+        scaled s(std::move(e), quantity(1.0 / d.value, ccdx::unit() / d.unit));
+        s.divisor_ = d;
+        return s;
+    }
+
+    const ccdx::unit& unit() const noexcept { return unit_; }
+    bool has_variance() const noexcept { return this->e_.has_variance(); }
+    bool has_mask() const noexcept { return this->e_.has_mask(); }
+    std::string to_string() const
+    {
+        if (divisor_) {
+            const std::string d =
+                divisor_->unit.is_dimensionless() ? number_text(divisor_->value, false) : ccdx::to_string(*divisor_);
+            return parenthesize(this->e_.to_string(), E::precedence < precedence) + " / " + d;
+        }
+        if (k_.value == 1 && k_.unit.is_dimensionless()) return this->e_.to_string();
+        const std::string k = k_.unit.is_dimensionless() ? number_text(k_.value, false) : ccdx::to_string(k_);
+        return parenthesize(this->e_.to_string(), E::precedence < precedence) + " * " + k;
+    }
+
+    template <bool V, bool M, class B>
+    CCDX_STEP_INLINE part<B> load(std::size_t r, std::size_t c) const noexcept
+    {
+        using T = typename lanes<B>::value_type;
+        part<B> p = this->e_.template load<V, M, B>(r, c);
+        const B k(static_cast<T>(k_.value));
+        p.value = p.value * k;
+        if constexpr (V && !exact) p.variance = p.variance * (k * k);
+        return p;
+    }
+
+private:
+    quantity k_;
+    ccdx::unit unit_;
+    std::optional<quantity> divisor_;
+};
 
 // Values below `lo` raised to `lo`, variance and mask kept (NaN stays NaN): ccdproc's
 // `flat.data[flat.data < min_value] = min_value`. No floor when `lo` is -inf.
@@ -128,7 +197,7 @@ public:
     }
 
     template <bool V, bool M, class B>
-    part<B> load(std::size_t r, std::size_t c) const noexcept
+    CCDX_STEP_INLINE part<B> load(std::size_t r, std::size_t c) const noexcept
     {
         using T = typename lanes<B>::value_type;
         part<B> p = this->e_.template load<V, M, B>(r, c);
@@ -162,7 +231,7 @@ public:
         if (edit_) edit_(h);
     }
     template <bool V, bool M, class B>
-    part<B> load(std::size_t r, std::size_t c) const noexcept
+    CCDX_STEP_INLINE part<B> load(std::size_t r, std::size_t c) const noexcept
     {
         return this->e_.template load<V, M, B>(r, c);
     }

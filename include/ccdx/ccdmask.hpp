@@ -78,9 +78,12 @@ xt::xtensor<bool, 2> ccdmask(const image<T>& ratio, const ccdmask_options& o = {
     for (std::size_t i = 0; i < data.size(); ++i) medsub.data()[i] = data.data()[i] - medsub.data()[i];
 
     if (!o.byblocks) {
-        // Order statistics of the window (no interpolation), as scipy's percentile filter.
-        const auto high = percentile_filter(medsub, 69.1, o.nlsig, o.ncsig);
-        const auto low = percentile_filter(medsub, 30.9, o.nlsig, o.ncsig);
+        // Order statistics of the window (no interpolation), as scipy's percentile filter;
+        // both from one pass.
+        const std::size_t count = o.nlsig * o.ncsig;
+        const auto [high, low] = detail::rank_filters<T, 2>(
+            medsub, {detail::percentile_rank(count, 69.1, "ccdmask"), detail::percentile_rank(count, 30.9, "ccdmask")},
+            o.nlsig, o.ncsig);
         for (std::size_t i = 0; i < medsub.size(); ++i) {
             const T sigma = (high.data()[i] - low.data()[i]) / T(2);
             mask.data()[i] = mask.data()[i] || detail::outside(medsub.data()[i], sigma, o.lsigma, o.hsigma);

@@ -15,6 +15,7 @@
 // window edge pixel instead of a selection over the whole window per pixel.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -61,39 +62,42 @@ inline std::uint64_t order_key(double v) noexcept
 }
 
 // A set of small distinct integers [0, n) (each a pixel's place in its tile's sorted order)
-// as a bit set, with a cursor on the last answer and the count of members below it. Each
-// step of the window moves the answer by a few members only, so a query walks from the
+// as a bit set, with K cursors, each on its last answer with the count of members below it.
+// Each step of the window moves an answer by a few members only, so a query walks from the
 // previous answer instead of counting from the bottom.
+template <std::size_t K>
 class rank_set {
 public:
     void reset(std::size_t n)
     {
         words_.assign((n + 63) / 64, 0);
-        cursor_ = 0;
-        below_ = 0;
+        cursor_.fill(0);
+        below_.fill(0);
     }
     void insert(std::uint32_t v) noexcept
     {
         words_[v >> 6] |= std::uint64_t{1} << (v & 63);
-        below_ += v < cursor_;
+        for (std::size_t j = 0; j < K; ++j) below_[j] += v < cursor_[j];
     }
     void erase(std::uint32_t v) noexcept
     {
         words_[v >> 6] &= ~(std::uint64_t{1} << (v & 63));
-        below_ -= v < cursor_;
+        for (std::size_t j = 0; j < K; ++j) below_[j] -= v < cursor_[j];
     }
-    // The k-th smallest member (0-based); the set holds more than k members.
-    std::uint32_t select(std::size_t k) noexcept
+    // The k-th smallest member (0-based), found with cursor j; the set holds more than k members.
+    std::uint32_t select(std::size_t j, std::size_t k) noexcept
     {
-        while (below_ > k) {  // step down to the next member below the cursor
-            cursor_ = previous(cursor_);
-            --below_;
+        std::uint32_t& cursor = cursor_[j];
+        std::size_t& below = below_[j];
+        while (below > k) {  // step down to the next member below the cursor
+            cursor = previous(cursor);
+            --below;
         }
         for (;;) {
-            const bool member = (words_[cursor_ >> 6] >> (cursor_ & 63)) & 1u;
-            if (member && below_ == k) return cursor_;
-            below_ += member;
-            cursor_ = next(cursor_ + 1);
+            const bool member = (words_[cursor >> 6] >> (cursor & 63)) & 1u;
+            if (member && below == k) return cursor;
+            below += member;
+            cursor = next(cursor + 1);
         }
     }
 
@@ -116,8 +120,8 @@ private:
     }
 
     std::vector<std::uint64_t> words_;
-    std::uint32_t cursor_ = 0;
-    std::size_t below_ = 0;
+    std::array<std::uint32_t, K> cursor_{};
+    std::array<std::size_t, K> below_{};
 };
 
 // Sorts a tile: position[i] is the place of region[i] in ascending order (NaN last, ties by
@@ -183,18 +187,22 @@ void check_window(const xt::xtensor<T, 2>& in, std::size_t rows, std::size_t col
 
 }  // namespace detail
 
-// The rank-th smallest value (0-based, rank < rows*cols) of the rows x cols window around
-// each pixel, edges reflected.
-template <class T>
-xt::xtensor<T, 2> rank_filter(const xt::xtensor<T, 2>& in, std::size_t rank, std::size_t rows, std::size_t cols)
+namespace detail {
+
+// Several order statistics of the same window in one pass: out[j] holds rank ranks[j].
+template <class T, std::size_t K>
+std::array<xt::xtensor<T, 2>, K> rank_filters(const xt::xtensor<T, 2>& in, const std::array<std::size_t, K>& ranks,
+                                              std::size_t rows, std::size_t cols)
 {
-    static_assert(std::is_floating_point_v<T>, "rank_filter works on float or double images");
-    detail::check_window(in, rows, cols, "rank_filter");
-    if (rank >= rows * cols)
-        throw value_error("rank_filter: rank " + std::to_string(rank) + " is outside a " + std::to_string(rows) +
-                          "x" + std::to_string(cols) + " window");
+    static_assert(std::is_floating_point_v<T>, "rank filters work on float or double images");
+    check_window(in, rows, cols, "rank_filter");
+    for (const std::size_t rank : ranks)
+        if (rank >= rows * cols)
+            throw value_error("rank_filter: rank " + std::to_string(rank) + " is outside a " + std::to_string(rows) +
+                              "x" + std::to_string(cols) + " window");
     const std::size_t ny = in.shape()[0], nx = in.shape()[1];
-    xt::xtensor<T, 2> out = xt::xtensor<T, 2>::from_shape({ny, nx});
+    std::array<xt::xtensor<T, 2>, K> out;
+    for (auto& o : out) o = xt::xtensor<T, 2>::from_shape({ny, nx});
     if (ny == 0 || nx == 0) return out;
 
     // Output tile edge; the halo is (window - 1) on each axis.
@@ -204,8 +212,8 @@ xt::xtensor<T, 2> rank_filter(const xt::xtensor<T, 2>& in, std::size_t rank, std
     std::vector<T> region;
     std::vector<std::uint32_t> position;  // region index -> position in sorted order
     std::vector<T> sorted;
-    detail::tile_sorter<T> sorter;
-    detail::rank_set set;
+    tile_sorter<T> sorter;
+    rank_set<K> set;
 
     for (std::size_t r0 = 0; r0 < ny; r0 += tile) {
         const std::size_t tr = std::min(tile, ny - r0);
@@ -215,14 +223,14 @@ xt::xtensor<T, 2> rank_filter(const xt::xtensor<T, 2>& in, std::size_t rank, std
             const std::size_t m = rr * rc;
             region.resize(m);
             for (std::size_t i = 0; i < rr; ++i) {
-                const std::size_t y = detail::reflect_index(
+                const std::size_t y = reflect_index(
                     static_cast<std::ptrdiff_t>(r0 + i) - static_cast<std::ptrdiff_t>(before_r), ny);
                 const T* src = &in(y, 0);
                 T* dst = &region[i * rc];
                 for (std::size_t j = 0; j < rc; ++j) {
                     const std::ptrdiff_t xj = static_cast<std::ptrdiff_t>(c0 + j) - static_cast<std::ptrdiff_t>(before_c);
                     dst[j] = src[(xj >= 0 && xj < static_cast<std::ptrdiff_t>(nx)) ? static_cast<std::size_t>(xj)
-                                                                                      : detail::reflect_index(xj, nx)];
+                                                                                      : reflect_index(xj, nx)];
                 }
             }
             position.resize(m);
@@ -241,10 +249,14 @@ xt::xtensor<T, 2> rank_filter(const xt::xtensor<T, 2>& in, std::size_t rank, std
                         set.insert(position[(i + rows - 1) * rc + c + j]);
                     }
                 }
-                T* dst = &out(r0 + i, c0);
+                std::array<T*, K> dst;
+                for (std::size_t j = 0; j < K; ++j) dst[j] = &out[j](r0 + i, c0);
+                const auto answer = [&](std::size_t c) {
+                    for (std::size_t j = 0; j < K; ++j) dst[j][c] = sorted[set.select(j, ranks[j])];
+                };
                 if (i % 2 == 0) {
                     for (std::size_t c = 0;; ++c) {
-                        dst[c] = sorted[set.select(rank)];
+                        answer(c);
                         if (c + 1 == tc) break;
                         for (std::size_t k = 0; k < rows; ++k) {
                             set.erase(position[(i + k) * rc + c]);
@@ -253,7 +265,7 @@ xt::xtensor<T, 2> rank_filter(const xt::xtensor<T, 2>& in, std::size_t rank, std
                     }
                 } else {
                     for (std::size_t c = tc - 1;; --c) {
-                        dst[c] = sorted[set.select(rank)];
+                        answer(c);
                         if (c == 0) break;
                         for (std::size_t k = 0; k < rows; ++k) {
                             set.erase(position[(i + k) * rc + c + cols - 1]);
@@ -265,6 +277,16 @@ xt::xtensor<T, 2> rank_filter(const xt::xtensor<T, 2>& in, std::size_t rank, std
         }
     }
     return out;
+}
+
+}  // namespace detail
+
+// The rank-th smallest value (0-based, rank < rows*cols) of the rows x cols window around
+// each pixel, edges reflected.
+template <class T>
+xt::xtensor<T, 2> rank_filter(const xt::xtensor<T, 2>& in, std::size_t rank, std::size_t rows, std::size_t cols)
+{
+    return std::move(detail::rank_filters<T, 1>(in, {rank}, rows, cols)[0]);
 }
 
 // Median of the rows x cols window around each pixel (the upper middle value for an even count).
@@ -281,6 +303,21 @@ xt::xtensor<T, 2> median_filter(const xt::xtensor<T, 2>& in, std::size_t size)
     return median_filter(in, size, size);
 }
 
+namespace detail {
+
+// The order statistic scipy takes for a percentile of `count` values: floor(count * p / 100),
+// the largest for p = 100; negative p counts from the top.
+inline std::size_t percentile_rank(std::size_t count, double percentile, const char* what)
+{
+    if (!(percentile >= -100.0 && percentile <= 100.0))
+        throw value_error(std::string(what) + ": percentile " + std::to_string(percentile) + " is outside [-100, 100]");
+    if (percentile < 0) percentile += 100.0;
+    return percentile == 100.0 ? count - 1
+                               : static_cast<std::size_t>(static_cast<double>(count) * percentile / 100.0);
+}
+
+}  // namespace detail
+
 // The percentile-th percentile (0..100; negative counts from the top) of the window around
 // each pixel, as an order statistic without interpolation: rank = floor(count * p / 100).
 template <class T>
@@ -288,15 +325,7 @@ xt::xtensor<T, 2> percentile_filter(const xt::xtensor<T, 2>& in, double percenti
                                     std::size_t cols)
 {
     detail::check_window(in, rows, cols, "percentile_filter");
-    if (!(percentile >= -100.0 && percentile <= 100.0))
-        throw value_error("percentile_filter: percentile " + std::to_string(percentile) +
-                          " is outside [-100, 100]");
-    if (percentile < 0) percentile += 100.0;
-    const std::size_t count = rows * cols;
-    const std::size_t rank = percentile == 100.0
-                                 ? count - 1
-                                 : static_cast<std::size_t>(static_cast<double>(count) * percentile / 100.0);
-    return rank_filter(in, rank, rows, cols);
+    return rank_filter(in, detail::percentile_rank(rows * cols, percentile, "percentile_filter"), rows, cols);
 }
 
 }  // namespace ccdx

@@ -1,0 +1,49 @@
+// ccdx: CCD reduction from the command line, built from the same headers as the library.
+//
+//   ccdx summary FOLDER [--keywords k1,k2] [--csv]
+//   ccdx combine -o OUT.fits --method median FILES...
+//   ccdx reduce -o OUTFOLDER --bias B --dark D --flat F FILES...
+//   ccdx calc '(raw - bias) / flat' raw=a.fits bias=b.fits flat=f.fits -o out.fits
+//   ccdx preview IN.fits -o OUT.png
+
+#include <algorithm>
+#include <exception>
+#include <iostream>
+#include <string>
+
+#include "common.hpp"
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"ccdx: CCD image reduction (bias, dark, flat, combine) with uncertainty and mask", "ccdx"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "ccdx 0.1.0");
+    ccdx::cli::add_summary(app);
+    ccdx::cli::add_combine(app);
+    ccdx::cli::add_reduce(app);
+    ccdx::cli::add_calc(app);
+    ccdx::cli::add_preview(app);
+    try {
+        // CLI11 would only say that a subcommand is required; name the word it did not know.
+        const std::string first = argc > 1 ? argv[1] : "-";
+        const auto subs = app.get_subcommands([](const CLI::App*) { return true; });
+        if (first[0] != '-' && std::none_of(subs.begin(), subs.end(), [&](const CLI::App* s) { return s->get_name() == first; }))
+            throw ccdx::error(std::string("unknown command '") + argv[1] +
+                              "' (commands: summary, combine, reduce, calc, preview)");
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        // One line: what was wrong; --help tells the rest.
+        std::cerr << "ccdx: error: " << e.what() << " (see --help)\n";
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "ccdx: error: " << e.what() << '\n';
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,98 @@
+// ccdx reduce -o OUTFOLDER FILES...: bias, dark and flat (and overscan, trim, gain, noise) for
+// each raw frame, one ccd_process pass per file, written under the same name.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <ccdx/fits.hpp>
+#include <ccdx/process.hpp>
+
+#include "common.hpp"
+
+namespace ccdx::cli {
+
+void add_reduce(CLI::App& app)
+{
+    struct options {
+        std::vector<std::string> files;
+        std::string out, bias, dark, flat, exposure_key, exposure_unit = "s", oscan, trim, unit;
+        std::optional<double> gain, readnoise;
+        bool overwrite = false;
+    };
+    auto o = std::make_shared<options>();
+    auto* cmd = app.add_subcommand("reduce", "Calibrate raw frames: overscan, trim, gain, bias, dark, flat (one pass each)");
+    cmd->add_option("files", o->files, "Raw FITS frames")->required()->check(CLI::ExistingFile);
+    cmd->add_option("-o,--output", o->out, "Folder for the reduced frames (same file names)")->required();
+    cmd->add_option("--bias", o->bias, "Master bias")->check(CLI::ExistingFile);
+    cmd->add_option("--dark", o->dark, "Master dark (bias-subtracted)")->check(CLI::ExistingFile);
+    cmd->add_option("--exposure-key", o->exposure_key,
+                    "Header keyword of the exposure time: scale the dark by the ratio of exposure times");
+    cmd->add_option("--exposure-unit", o->exposure_unit, "Unit of the exposure keyword's values")->capture_default_str();
+    cmd->add_option("--flat", o->flat, "Master flat (normalised by its mean)")->check(CLI::ExistingFile);
+    cmd->add_option("--gain", o->gain, "Gain in electron / adu: the result is in electrons");
+    cmd->add_option("--readnoise", o->readnoise, "Read noise in electrons (with --gain: add the uncertainty)");
+    cmd->add_option("--oscan", o->oscan, "Overscan section, FITS style, e.g. '[2049:2080,1:2048]'");
+    cmd->add_option("--trim", o->trim, "Section to keep, FITS style, e.g. '[1:2048,1:2048]'");
+    cmd->add_option("--unit", o->unit, "Unit for files that have no BUNIT (e.g. adu)");
+    cmd->add_flag("--overwrite", o->overwrite, "Replace outputs that exist");
+    cmd->callback([o] {
+        if (o->readnoise && !o->gain) throw value_error("--readnoise needs --gain to make the uncertainty");
+        if (!o->exposure_key.empty() && o->dark.empty()) throw value_error("--exposure-key is for scaling a --dark");
+        const fs::path folder = o->out;
+        fs::create_directories(folder);
+        // Every output is checked before any is written: a run never stops half done for this.
+        for (const auto& f : o->files) {
+            const fs::path out = folder / fs::path(f).filename();
+            if (fs::exists(out) && fs::equivalent(out, f))
+                throw error("'" + out.string() + "' would replace its own input; choose another output folder");
+            check_output(out, o->overwrite);
+        }
+
+        std::optional<unit> fallback;
+        if (!o->unit.empty()) fallback = unit(o->unit);
+        const auto read = [&](const std::string& file) {
+            read_options r;
+            if (fallback && !read_fits_header(file).contains("BUNIT")) r.unit = fallback;
+            return read_fits<float>(file, r);
+        };
+        std::optional<image<float>> bias, dark, flat;
+        if (!o->bias.empty()) bias = read(o->bias);
+        if (!o->dark.empty()) dark = read(o->dark);
+        if (!o->flat.empty()) flat = read(o->flat);
+
+        process_options<float> p;
+        p.oscan = o->oscan;
+        p.trim = o->trim;
+        if (bias) p.master_bias = &*bias;
+        if (dark) p.dark_frame = &*dark;
+        if (flat) p.master_flat = &*flat;
+        if (!o->exposure_key.empty()) {
+            p.dark.exposure_keyword = o->exposure_key;
+            p.dark.exposure_unit = unit(o->exposure_unit);
+            p.dark.scale = true;
+        }
+        if (o->gain) p.gain = quantity(*o->gain, unit("electron / adu"));
+        if (o->readnoise) {
+            p.readnoise = quantity(*o->readnoise, unit("electron"));
+            p.error = true;
+        }
+        write_options w;
+        w.overwrite = o->overwrite;
+
+        progress bar("reducing");
+        for (std::size_t i = 0; i < o->files.size(); ++i) {
+            const fs::path in = o->files[i];
+            bar.step(i + 1, o->files.size(), in.filename().string());
+            const image<float> raw = read(in.string());
+            // Masters in the raw unit take the gain after them; masters already in electrons, before.
+            const image<float>* master = bias ? &*bias : dark ? &*dark : nullptr;
+            p.gain_corrected = !(master && master->unit() == raw.unit());
+            const image<float> reduced = ccd_process(raw, p);
+            write_fits(reduced, folder / in.filename(), w);
+        }
+    });
+}
+
+}  // namespace ccdx::cli

@@ -1,0 +1,246 @@
+// The ccdx command line, run as a user runs it: the built program on small files, its outputs
+// read back. CCDX_CLI (set by tests/cli.cmake) is the program's path.
+
+#include <doctest/doctest.h>
+
+#ifdef CCDX_CLI
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <sys/wait.h>
+
+#include <ccdx/fits.hpp>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path& workdir()
+{
+    static const fs::path dir = [] {
+        const fs::path d = fs::temp_directory_path() / "ccdx_test_cli";
+        fs::remove_all(d);
+        fs::create_directories(d);
+        return d;
+    }();
+    return dir;
+}
+
+std::string slurp(const fs::path& p)
+{
+    std::ifstream f(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+struct result {
+    int status = -1;
+    std::string out, err;
+};
+
+// Runs `ccdx ARGS` in the work folder (arguments are shell words: quote formulas).
+result run(const std::string& args)
+{
+    const fs::path out = workdir() / "stdout.txt", err = workdir() / "stderr.txt";
+    const std::string cmd = "cd '" + workdir().string() + "' && '" + std::string(CCDX_CLI) + "' " + args + " >'" +
+                            out.string() + "' 2>'" + err.string() + "' </dev/null";
+    const int rc = std::system(cmd.c_str());
+    result r;
+    r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+}
+
+// A failure: nonzero status and exactly one line on stderr that says why.
+void check_fails(const result& r, const std::string& reason)
+{
+    CHECK(r.status != 0);
+    CHECK(r.err.rfind("ccdx: error: ", 0) == 0);
+    CHECK(r.err.find('\n') == r.err.size() - 1);
+    CHECK_MESSAGE(r.err.find(reason) != std::string::npos, r.err);
+}
+
+// A 4 x 5 frame of one value with the given header cards.
+void frame(const std::string& name, float value, std::vector<ccdx::card> cards = {}, const char* unit = "adu")
+{
+    ccdx::image<float> img(4, 5, ccdx::unit(unit));
+    img.data().fill(value);
+    for (auto& c : cards) img.header().set(c.keyword, c.value);
+    ccdx::write_options w;
+    w.overwrite = true;
+    ccdx::write_fits(img, workdir() / name, w);
+}
+
+ccdx::image<double> read(const std::string& name) { return ccdx::read_fits<double>(workdir() / name); }
+
+}  // namespace
+
+TEST_CASE("every command has --help, and a bad command line fails with one line")
+{
+    for (const char* cmd : {"", "summary ", "combine ", "reduce ", "calc ", "preview "}) {
+        const auto r = run(std::string(cmd) + "--help");
+        CHECK(r.status == 0);
+        CHECK(r.out.find("Usage") != std::string::npos);
+    }
+    check_fails(run(""), "subcommand");
+    check_fails(run("frobnicate"), "unknown command 'frobnicate'");
+    check_fails(run("preview in.fits"), "in.fits");
+    check_fails(run("combine a.fits -o out.fits"), "a.fits");
+    frame("a.fits", 1);
+    check_fails(run("combine a.fits"), "--output");
+}
+
+TEST_CASE("summary: a table of keywords, CSV, junk skipped with a warning, a missing folder an error")
+{
+    fs::create_directories(workdir() / "night");
+    frame("night/bias.fits", 10, {{"IMAGETYP", std::string("BIAS"), ""}, {"EXPOSURE", 0.0, ""}});
+    frame("night/light.fits", 100, {{"IMAGETYP", std::string("LIGHT"), ""}, {"EXPOSURE", 90.0, ""}, {"FILTER", std::string("r"), ""}});
+    std::ofstream(workdir() / "night" / "junk.fits") << "not FITS";
+
+    const auto table = run("summary night --keywords imagetyp,exposure,filter");
+    CHECK(table.status == 0);
+    CHECK(table.out.find("file        imagetyp  exposure  filter") == 0);
+    CHECK(table.out.find("light.fits  LIGHT     90.0      r") != std::string::npos);
+    CHECK(table.err.find("junk.fits") != std::string::npos);
+
+    const auto csv = run("summary night -k imagetyp,filter --csv");
+    CHECK(csv.status == 0);
+    CHECK(csv.out == "file,imagetyp,filter\r\nbias.fits,BIAS,\r\nlight.fits,LIGHT,r\r\n");
+
+    const auto all = run("summary night --csv --exclude 'j*'");
+    CHECK(all.status == 0);
+    CHECK(all.out.find("file,simple,bitpix") == 0);
+    CHECK(all.err.empty());
+
+    check_fails(run("summary no-such-folder"), "no-such-folder");
+}
+
+TEST_CASE("combine: methods and rejections, streamed under a memory limit, no silent overwrite")
+{
+    frame("a.fits", 10);
+    frame("b.fits", 20);
+    frame("c.fits", 60);
+    const std::string abc = " a.fits b.fits c.fits";
+    CHECK(run("combine -o median.fits --method median" + abc).status == 0);
+    CHECK(read("median.fits").data()(3, 4) == doctest::Approx(20));
+    CHECK(run("combine -o average.fits" + abc).status == 0);
+    CHECK(read("average.fits").data()(0, 0) == doctest::Approx(30));
+    CHECK(read("average.fits").header().value<std::int64_t>("NCOMBINE") == 3);
+    CHECK(run("combine -o sum.fits -m sum" + abc).status == 0);
+    CHECK(read("sum.fits").data()(2, 2) == doctest::Approx(90));
+    CHECK(run("combine -o minmax.fits --minmax 0,50" + abc).status == 0);
+    CHECK(read("minmax.fits").data()(1, 1) == doctest::Approx(15));
+    CHECK(run("combine -o extrema.fits --extrema 1,0" + abc).status == 0);
+    CHECK(read("extrema.fits").data()(1, 1) == doctest::Approx(40));
+    CHECK(run("combine -o scaled.fits --scale inverse-median" + abc).status == 0);
+    CHECK(read("scaled.fits").data()(0, 3) == doctest::Approx(1));
+    CHECK(run("combine -o banded.fits --memory-limit 300 -m median" + abc).status == 0);  // one row at a time
+    CHECK(read("banded.fits").data() == read("median.fits").data());
+
+    frame("d.fits", 10);
+    frame("e.fits", 10);
+    frame("f.fits", 10);
+    frame("g.fits", 1000);
+    CHECK(run("combine -o clipped.fits --sigma-clip 1,1 d.fits e.fits f.fits a.fits g.fits").status == 0);
+    CHECK(read("clipped.fits").data()(0, 0) == doctest::Approx(10));
+
+    check_fails(run("combine -o median.fits" + abc), "--overwrite");
+    CHECK(run("combine -o median.fits --overwrite -m average" + abc).status == 0);
+    CHECK(read("median.fits").data()(0, 0) == doctest::Approx(30));
+    check_fails(run("combine -o x.fits --memory-limit 2X" + abc), "2X");
+    check_fails(run("combine -o x.fits --sigma-clip 3" + abc), "--sigma-clip");
+    check_fails(run("combine -o x.fits a.fits missing.fits"), "missing.fits");
+    CHECK_FALSE(fs::exists(workdir() / "x.fits"));
+}
+
+TEST_CASE("reduce: one ccd_process per file, written under the same name")
+{
+    frame("raw1.fits", 100, {{"EXPOSURE", 10.0, ""}});
+    frame("raw2.fits", 200, {{"EXPOSURE", 10.0, ""}});
+    frame("bias.fits", 10);
+    frame("dark.fits", 2, {{"EXPOSURE", 5.0, ""}});
+    frame("flat.fits", 2);
+
+    const auto r = run("reduce -o reduced --bias bias.fits --dark dark.fits --exposure-key exposure --flat flat.fits "
+                        "raw1.fits raw2.fits");
+    CHECK_MESSAGE(r.status == 0, r.err);
+    const auto one = read("reduced/raw1.fits");
+    CHECK(one.data()(0, 0) == doctest::Approx(100 - 10 - 2 * 2));  // dark scaled by 10 s / 5 s
+    CHECK(read("reduced/raw2.fits").data()(3, 4) == doctest::Approx(200 - 10 - 4));
+    CHECK(one.header().contains("SUBBIAS"));
+    CHECK(one.header().contains("SUBDARK"));
+    CHECK(one.header().contains("FLATCOR"));
+
+    check_fails(run("reduce -o reduced --bias bias.fits raw1.fits"), "--overwrite");
+    CHECK(read("reduced/raw1.fits").data()(0, 0) == doctest::Approx(86));  // untouched
+
+    CHECK(run("reduce -o unscaled --bias bias.fits --dark dark.fits raw1.fits").status == 0);
+    CHECK(read("unscaled/raw1.fits").data()(0, 0) == doctest::Approx(88));
+
+    // Masters must have the trimmed shape, so this one has none.
+    const auto e = run("reduce -o electrons --gain 2 --readnoise 5 --trim '[1:3,1:2]' raw1.fits");
+    CHECK_MESSAGE(e.status == 0, e.err);
+    const auto el = read("electrons/raw1.fits");
+    CHECK(el.unit() == ccdx::unit("electron"));
+    CHECK(el.rows() == 2);
+    CHECK(el.cols() == 3);
+    CHECK(el.data()(1, 2) == doctest::Approx(100 * 2));
+    CHECK(el.has_uncertainty());
+
+    check_fails(run("reduce -o x --readnoise 5 raw1.fits"), "--gain");
+    check_fails(run("reduce -o . raw1.fits"), "its own input");
+}
+
+TEST_CASE("calc: a formula over named files, syntax errors by column")
+{
+    frame("raw.fits", 110);
+    frame("bias.fits", 10);
+    frame("flat.fits", 4);
+    const auto r = run("calc '(raw - bias) / (flat / mean(flat))' raw=raw.fits bias=bias.fits flat=flat.fits -o calc.fits");
+    CHECK_MESSAGE(r.status == 0, r.err);
+    const auto out = read("calc.fits");
+    CHECK(out.data()(2, 3) == doctest::Approx(100));
+    CHECK(out.unit() == ccdx::unit("adu"));
+    const auto history = out.header().history();
+    CHECK(std::find(history.begin(), history.end(), "ccdx calc: (raw - bias) / (flat / mean(flat))") != history.end());
+
+    CHECK(run("calc 'raw * 2' raw=raw.fits -o double.fits --double").status == 0);
+    CHECK(read("double.fits").data()(0, 0) == doctest::Approx(220));
+
+    check_fails(run("calc '(raw - bias' raw=raw.fits bias=bias.fits -o x.fits"), "column 12");
+    check_fails(run("calc 'raw - bias' raw=raw.fits -o x.fits"), "bias=FILE");
+    check_fails(run("calc 'raw' raw=raw.fits flat=flat.fits -o x.fits"), "'flat' is not used");
+    check_fails(run("calc 'raw' raw -o x.fits"), "NAME=FILE");
+    check_fails(run("calc 'raw' raw=raw.fits -o calc.fits"), "--overwrite");
+    CHECK_FALSE(fs::exists(workdir() / "x.fits"));
+}
+
+TEST_CASE("preview: a PNG of a FITS image")
+{
+    frame("ramp.fits", 5);
+    const auto r = run("preview ramp.fits -o ramp.png --stretch linear --limits percentile --percentiles 0,100");
+    CHECK_MESSAGE(r.status == 0, r.err);
+    const std::string png = slurp(workdir() / "ramp.png");
+    REQUIRE(png.size() > 33);
+    CHECK(png.substr(1, 3) == "PNG");
+    CHECK(png.substr(12, 4) == "IHDR");
+    CHECK(png.substr(16, 8) == std::string("\0\0\0\5\0\0\0\4", 8));  // 5 wide, 4 high
+    check_fails(run("preview ramp.fits -o ramp.png"), "--overwrite");
+    CHECK(run("preview ramp.fits -o ramp.png --overwrite").status == 0);
+    check_fails(run("preview ramp.fits -o x.png --stretch cubic"), "cubic");
+}
+
+#else
+
+TEST_CASE("the ccdx command line is not built (CLI11 missing), so it is not tested")
+{
+    MESSAGE("ccdx command line not built");
+}
+
+#endif

@@ -386,12 +386,7 @@ void run_binary(kernel<T>& n, std::size_t count)
     }
 }
 
-// g++ 12 warns that _mm512_sqrt_pd's undefined pass-through operand "may be used uninitialized"
-// once inlined here: a false positive inside the intrinsic.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+CCDX_INTRINSICS_BEGIN
 template <class T, class Op>
 void run_unary(kernel<T>& n, std::size_t count)
 {
@@ -409,9 +404,7 @@ void run_unary(kernel<T>& n, std::size_t count)
     });
     n.mask = a.mask;  // a unary node leaves the mask as it is
 }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+CCDX_INTRINSICS_END
 
 template <class T>
 void run(kernel<T>& n, std::size_t offset, std::size_t count)

@@ -51,12 +51,7 @@ inline B maximum(const B& a, const B& b) noexcept
     return select(is_nan(a), a, select(b > a, b, a));
 }
 
-// GCC 12 warns, falsely, that its own AVX-512 sqrt intrinsic reads an uninitialized register
-// (GCC bug 105593); the warning lands wherever the intrinsic is inlined, so it is silenced here.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+CCDX_INTRINSICS_BEGIN
 template <class B>
 inline B square_root(const B& v) noexcept
 {
@@ -65,9 +60,7 @@ inline B square_root(const B& v) noexcept
     else
         return xsimd::sqrt(v);
 }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+CCDX_INTRINSICS_END
 
 // Loads N values of type U as a batch of B's value type, converting when they differ (a
 // double image in a float evaluation, say) and walking backwards for a reversed axis.

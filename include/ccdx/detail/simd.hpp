@@ -8,6 +8,21 @@
 
 #include <xsimd/xsimd.hpp>
 
+// g++ 12 warns, falsely, that its AVX-512 intrinsics (sqrt, min, max) read their undefined
+// pass-through register (GCC bug 105593): "may be used" or "is used uninitialized" depending
+// on the optimisation level, in whatever function they are inlined into. Code that calls them
+// sits between these two markers.
+#if defined(__GNUC__) && !defined(__clang__)
+#define CCDX_INTRINSICS_BEGIN                                       \
+    _Pragma("GCC diagnostic push")                                  \
+    _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")   \
+    _Pragma("GCC diagnostic ignored \"-Wuninitialized\"")
+#define CCDX_INTRINSICS_END _Pragma("GCC diagnostic pop")
+#else
+#define CCDX_INTRINSICS_BEGIN
+#define CCDX_INTRINSICS_END
+#endif
+
 namespace ccdx::detail {
 
 template <class B>

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "ccdx/detail/simd.hpp"
+
 namespace ccdx::detail {
 
 // One compare-exchange: after it, position lo holds the smaller value, hi the larger.
@@ -117,6 +119,8 @@ struct static_network {
     static constexpr std::array<bool, count> for_middle = middle_steps<N>(all);
 };
 
+CCDX_INTRINSICS_BEGIN
+
 template <class V>
 inline void compare_exchange(V& a, V& b)
 {
@@ -126,14 +130,6 @@ inline void compare_exchange(V& a, V& b)
     b = max(a, b);
     a = lo;
 }
-
-// g++ 12 warns, falsely, that its AVX-512 min/max intrinsics read their undefined pass-through
-// operand; the warning lands in the functions they are inlined into.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
 
 template <std::size_t N, bool MiddleOnly, class V, std::size_t... S>
 inline void run_static([[maybe_unused]] V* v, std::index_sequence<S...>)
@@ -177,8 +173,6 @@ inline void sort_static_pairs(V* key, V* payload, Less less, Select select)
     for (std::size_t i = 0; i < N; ++i) key[i] = k[i], payload[i] = p[i];
 }
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+CCDX_INTRINSICS_END
 
 }  // namespace ccdx::detail

@@ -4,9 +4,11 @@
 // figures are cfitsio's decoding and ccdx's copying, not the disk.
 //
 // The files are written once per process into a scratch folder beside the system's temporary
-// files and removed at exit. CCDX_BENCH_FITS_KEEP=1 keeps them (e.g. to time astropy on them).
+// files and removed at exit. CCDX_BENCH_FITS_KEEP=1 keeps them and prints where, for
+// bench/fits_reference.py to time astropy on the same files.
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
@@ -52,7 +54,10 @@ struct bench_files {
     ~bench_files()
     {
         const char* keep = std::getenv("CCDX_BENCH_FITS_KEEP");
-        if (!(keep && *keep == '1')) fs::remove_all(folder);
+        if (keep && *keep == '1')
+            std::fprintf(stderr, "bench files kept in %s\n", folder.string().c_str());
+        else
+            fs::remove_all(folder);
     }
 };
 

@@ -7,7 +7,7 @@
 //   process_pass   the pass alone (the expression built once, evaluated each iteration)
 //   stepwise       the same steps one at a time, each evaluated into a temporary image
 //   same_streams   reads and writes exactly the planes the pass touches, trivially: the floor
-// Compare with ccdproc: bench/bench_process_ccdproc.py. Argument: threads (0 = all).
+// Compare with ccdproc: bench/process_reference.py. Argument: threads (0 = all).
 
 #include <benchmark/benchmark.h>
 

@@ -29,9 +29,11 @@ def run_one(kind, folder, mem_limit):
     import warnings
 
     import ccdproc
+    from astropy import log
     from astropy import units as u
 
     warnings.simplefilter("ignore")
+    log.setLevel("WARNING")  # one INFO line per file read would drown the figures
     if kind == "median":
         files = [os.path.join(folder, "raw_%02d.fits" % i) for i in range(20)]
         kwargs = dict(method="median")

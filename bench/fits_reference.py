@@ -17,7 +17,6 @@ import time
 import warnings
 
 import numpy as np
-from astropy import units as u
 from astropy.nddata import CCDData
 
 
@@ -36,7 +35,7 @@ def read_reduced(path):
 
 
 def read_raw(path):
-    ccd = CCDData.read(path, unit=u.adu)
+    ccd = CCDData.read(path)  # the file carries BUNIT
     return float(np.sum(ccd.data))
 
 

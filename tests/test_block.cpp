@@ -4,16 +4,16 @@
 
 #include <ccdx/block.hpp>
 
+#include "frames.hpp"
+
 using ccdx::image;
 using ccdx::unit;
 
 namespace {
 
-image<double> arange(std::size_t rows, std::size_t cols)
+image<double> m13(std::size_t rows, std::size_t cols)
 {
-    image<double> img(rows, cols, unit("adu"));
-    for (std::size_t i = 0; i < img.size(); ++i) img.data().data()[i] = double(i);
-    img.set_name("frame");
+    auto img = fixtures::arange(rows, cols, "frame");
     img.header().set("OBJECT", std::string("M13"));
     return img;
 }
@@ -23,7 +23,7 @@ image<double> arange(std::size_t rows, std::size_t cols)
 TEST_CASE("block_reduce sums blocks; block_average takes their mean")
 {
     // astropy's example: arange(16) as 4 x 4, blocks of 2 -> [[10, 18], [42, 50]]; mean -> /4.
-    const auto img = arange(4, 4);
+    const auto img = m13(4, 4);
     const auto sum = ccdx::block_reduce(img, 2);
     REQUIRE(sum.shape() == ccdx::shape2{2, 2});
     CHECK(sum.data()(0, 0) == 10);
@@ -42,7 +42,7 @@ TEST_CASE("block_reduce sums blocks; block_average takes their mean")
 TEST_CASE("block_reduce drops partial blocks at the far edges, per axis")
 {
     // 5 x 7 in blocks of 2 x 3 -> 2 x 2, from rows 0..3 and columns 0..5.
-    const auto img = arange(5, 7);
+    const auto img = m13(5, 7);
     const auto sum = ccdx::block_reduce(img, ccdx::block_size(2, 3));
     REQUIRE(sum.shape() == ccdx::shape2{2, 2});
     CHECK(sum.data()(0, 0) == 0 + 1 + 2 + 7 + 8 + 9);
@@ -51,7 +51,7 @@ TEST_CASE("block_reduce drops partial blocks at the far edges, per axis")
 
 TEST_CASE("block operations propagate uncertainty and mask, which the reference drops")
 {
-    auto img = arange(4, 4);
+    auto img = m13(4, 4);
     xt::xtensor<double, 2> sigma = xt::ones<double>({4, 4}) * 2.0;
     sigma(0, 0) = 4;
     img.set_uncertainty(sigma);
@@ -82,7 +82,7 @@ TEST_CASE("block_replicate conserves the sum unless asked not to")
     const auto spread = ccdx::block_replicate(ones, 2);
     CHECK(spread.data()(7, 7) == 0.25);
     CHECK(xt::sum(spread.data())() == doctest::Approx(16));
-    const auto copied = ccdx::block_replicate(arange(2, 3), ccdx::block_size(3, 2), false);
+    const auto copied = ccdx::block_replicate(m13(2, 3), ccdx::block_size(3, 2), false);
     REQUIRE(copied.shape() == ccdx::shape2{6, 6});
     CHECK(copied.data()(5, 5) == 5);
     CHECK(copied.data()(2, 3) == 1);
@@ -90,7 +90,7 @@ TEST_CASE("block_replicate conserves the sum unless asked not to")
 
 TEST_CASE("block sizes must be positive and fit the image")
 {
-    const auto img = arange(4, 4);
+    const auto img = m13(4, 4);
     CHECK_THROWS_AS(ccdx::block_reduce(img, 0), ccdx::value_error);
     CHECK_THROWS_AS(ccdx::block_replicate(img, ccdx::block_size(1, 0)), ccdx::value_error);
     CHECK_THROWS_WITH_AS(ccdx::block_average(img, ccdx::block_size(5, 1)), doctest::Contains("(5, 1)"),

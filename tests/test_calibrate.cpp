@@ -7,19 +7,14 @@
 #include <ccdx/calibrate.hpp>
 #include <ccdx/ccdx.hpp>
 
+#include "frames.hpp"
+
 using ccdx::image;
 using ccdx::quantity;
 using ccdx::unit;
+using fixtures::filled;
 
 namespace {
-
-image<double> filled(std::size_t rows, std::size_t cols, double value, const char* u, const char* name)
-{
-    image<double> img(rows, cols, unit(u));
-    img.data().fill(value);
-    img.set_name(name);
-    return img;
-}
 
 image<double> with_sigma(image<double> img, double sigma)
 {

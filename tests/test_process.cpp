@@ -7,19 +7,14 @@
 #include <ccdx/ccdx.hpp>
 #include <ccdx/process.hpp>
 
+#include "frames.hpp"
+
 using ccdx::image;
 using ccdx::quantity;
 using ccdx::unit;
+using fixtures::filled;
 
 namespace {
-
-image<double> filled(std::size_t rows, std::size_t cols, double value, const char* u, const char* name)
-{
-    image<double> img(rows, cols, unit(u));
-    img.data().fill(value);
-    img.set_name(name);
-    return img;
-}
 
 // ccdproc's test_ccd_process frame: 10 adu, the last 10 columns (the overscan) 2 adu.
 image<double> worked_raw()

@@ -5,20 +5,11 @@
 #include <ccdx/ccdx.hpp>
 #include <ccdx/trim.hpp>
 
+#include "frames.hpp"
+
 using ccdx::image;
 using ccdx::unit;
-
-namespace {
-
-image<double> arange(std::size_t rows, std::size_t cols)
-{
-    image<double> img(rows, cols, unit("adu"));
-    for (std::size_t i = 0; i < img.size(); ++i) img.data().data()[i] = double(i);
-    img.set_name("raw");
-    return img;
-}
-
-}  // namespace
+using fixtures::arange;
 
 TEST_CASE("trim_image keeps the section's pixels, uncertainty and mask")
 {

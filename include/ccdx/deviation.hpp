@@ -46,7 +46,7 @@ public:
     }
 
     template <bool V, bool M, class B>
-    CCDX_STEP_INLINE part<B> load(std::size_t r, std::size_t c) const noexcept
+    CCDX_FORCE_INLINE part<B> load(std::size_t r, std::size_t c) const noexcept
     {
         // The old variance is replaced, so it is not even loaded. One object is returned on
         // both paths, which keeps it in registers through a deep tree.

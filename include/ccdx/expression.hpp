@@ -418,48 +418,15 @@ protected:
     E e_;
 };
 
-}  // namespace detail
-
-// ---------------------------------------------------------------------------------------------
-// Arithmetic
-
-template <class Op, class L, class R>
-class binary : public expression {
+// Common members of a node with two children: the broadcast shape, and aliasing through both.
+template <class Base, class L, class R>
+class binary_base : public Base {
 public:
-    using value_type = detail::common_value_t<typename L::value_type, typename R::value_type>;
-    static constexpr bool exact = L::exact && R::exact;
-    static constexpr int precedence = Op::precedence;
-
-    binary(L l, R r) : l_(std::move(l)), r_(std::move(r))
+    binary_base(L l, R r)
+        : l_(std::move(l)), r_(std::move(r)), shape_(broadcast_shapes(l_.shape(), r_.shape(), l_, r_))
     {
-        shape_ = detail::broadcast_shapes(l_.shape(), r_.shape(), l_, r_);
-        const bool lb = detail::is_bare(l_), rb = detail::is_bare(r_);
-        if constexpr (std::is_same_v<Op, ops::plus> || std::is_same_v<Op, ops::minus>) {
-            unit_ = detail::same_unit(l_.unit(), lb, r_.unit(), rb, l_, r_);
-            bare_ = lb && rb;
-        } else if constexpr (std::is_same_v<Op, ops::multiplies>) {
-            unit_ = l_.unit() * r_.unit();
-        } else {
-            unit_ = l_.unit() / r_.unit();
-        }
-        lv_ = l_.has_variance();
-        rv_ = r_.has_variance();
     }
-
     shape2 shape() const noexcept { return shape_; }
-    const ccdx::unit& unit() const noexcept { return unit_; }
-    bool has_variance() const noexcept { return lv_ || rv_; }
-    bool has_mask() const noexcept { return l_.has_mask() || r_.has_mask(); }
-    const ccdx::header* first_header() const noexcept
-    {
-        const ccdx::header* h = l_.first_header();
-        return h ? h : r_.first_header();
-    }
-    void add_cards(ccdx::header& h) const
-    {
-        l_.add_cards(h);
-        r_.add_cards(h);
-    }
     template <class F>
     void visit_planes(F&& f, std::ptrdiff_t dr, std::ptrdiff_t dc) const
     {
@@ -467,34 +434,114 @@ public:
         r_.visit_planes(f, dr, dc);
     }
 
-    // Left-associative: a right operand of equal precedence needs parentheses (a - (b - c)).
-    std::string to_string() const
+protected:
+    L l_;
+    R r_;
+    shape2 shape_;
+};
+
+// ...whose children are both arrays: its unit, and uncertainty, mask, header and records from both.
+template <class L, class R>
+class array_pair : public binary_base<expression, L, R> {
+public:
+    using value_type = common_value_t<typename L::value_type, typename R::value_type>;
+    static constexpr bool exact = L::exact && R::exact;
+    using binary_base<expression, L, R>::binary_base;
+
+    const ccdx::unit& unit() const noexcept { return unit_; }
+    bool has_variance() const noexcept { return this->l_.has_variance() || this->r_.has_variance(); }
+    bool has_mask() const noexcept { return this->l_.has_mask() || this->r_.has_mask(); }
+    const ccdx::header* first_header() const noexcept
     {
-        return detail::parenthesize(l_.to_string(), L::precedence < precedence) + " " + Op::symbol + " " +
-               detail::parenthesize(r_.to_string(), R::precedence <= precedence);
+        const ccdx::header* h = this->l_.first_header();
+        return h ? h : this->r_.first_header();
     }
+    void add_cards(ccdx::header& h) const
+    {
+        this->l_.add_cards(h);
+        this->r_.add_cards(h);
+    }
+
+protected:
+    // Both sides in the same unit, a bare number taking the other side's.
+    ccdx::unit common_unit() const
+    {
+        return same_unit(this->l_.unit(), is_bare(this->l_), this->r_.unit(), is_bare(this->r_), this->l_, this->r_);
+    }
+
+    ccdx::unit unit_;
+};
+
+// The unit of `l Op r`.
+template <class Op, class L, class R>
+ccdx::unit arithmetic_unit(const L& l, const R& r)
+{
+    if constexpr (std::is_same_v<Op, ops::plus> || std::is_same_v<Op, ops::minus>)
+        return same_unit(l.unit(), is_bare(l), r.unit(), is_bare(r), l, r);
+    else if constexpr (std::is_same_v<Op, ops::multiplies>)
+        return l.unit() * r.unit();
+    else
+        return l.unit() / r.unit();
+}
+
+// Left-associative: a right operand of equal precedence needs parentheses (a - (b - c)).
+template <class Op, class L, class R>
+std::string arithmetic_text(const L& l, const R& r)
+{
+    return parenthesize(l.to_string(), L::precedence < Op::precedence) + " " + Op::symbol + " " +
+           parenthesize(r.to_string(), R::precedence <= Op::precedence);
+}
+
+// The variance of `a Op b`. An operand with no uncertainty contributes no term: 0 * inf must not
+// turn a finite variance into NaN. Exactness known from the type costs no test. (With neither
+// side uncertain the result is unused: the node reports no variance.)
+template <class Op, class L, class R, class B>
+CCDX_FORCE_INLINE B arithmetic_variance(const part<B>& a, const part<B>& b, bool lv, bool rv) noexcept
+{
+    if constexpr (R::exact)
+        return Op::variance_exact_right(a.value, a.variance, b.value);
+    else if constexpr (L::exact)
+        return Op::variance_exact_left(a.value, b.value, b.variance);
+    else if (lv && rv)
+        return Op::variance(a.value, a.variance, b.value, b.variance);
+    else if (lv)
+        return Op::variance_exact_right(a.value, a.variance, b.value);
+    else
+        return Op::variance_exact_left(a.value, b.value, b.variance);
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------
+// Arithmetic
+
+template <class Op, class L, class R>
+class binary : public detail::array_pair<L, R> {
+    using base = detail::array_pair<L, R>;
+
+public:
+    static constexpr int precedence = Op::precedence;
+
+    binary(L l, R r) : base(std::move(l), std::move(r))
+    {
+        this->unit_ = detail::arithmetic_unit<Op>(this->l_, this->r_);
+        if constexpr (std::is_same_v<Op, ops::plus> || std::is_same_v<Op, ops::minus>)
+            bare_ = detail::is_bare(this->l_) && detail::is_bare(this->r_);
+        lv_ = this->l_.has_variance();
+        rv_ = this->r_.has_variance();
+    }
+
+    bool has_variance() const noexcept { return lv_ || rv_; }
+    std::string to_string() const { return detail::arithmetic_text<Op>(this->l_, this->r_); }
 
     template <bool V, bool M, class B>
     part<B> load(std::size_t r, std::size_t c) const noexcept
     {
-        const part<B> a = l_.template load<V, M, B>(r, c);
-        const part<B> b = r_.template load<V, M, B>(r, c);
+        const part<B> a = this->l_.template load<V, M, B>(r, c);
+        const part<B> b = this->r_.template load<V, M, B>(r, c);
         part<B> p;
         p.value = Op::value(a.value, b.value);
-        if constexpr (V && !exact) {
-            // An operand with no uncertainty at all contributes no term: 0 * inf must not
-            // turn a finite variance into NaN.
-            if constexpr (R::exact)
-                p.variance = Op::variance_exact_right(a.value, a.variance, b.value);
-            else if constexpr (L::exact)
-                p.variance = Op::variance_exact_left(a.value, b.value, b.variance);
-            else if (lv_ && rv_)
-                p.variance = Op::variance(a.value, a.variance, b.value, b.variance);
-            else if (lv_)
-                p.variance = Op::variance_exact_right(a.value, a.variance, b.value);
-            else
-                p.variance = Op::variance_exact_left(a.value, b.value, b.variance);
-        }
+        if constexpr (V && !base::exact) p.variance = detail::arithmetic_variance<Op, L, R>(a, b, lv_, rv_);
         if constexpr (M) p.mask = a.mask | b.mask;
         return p;
     }
@@ -502,10 +549,6 @@ public:
     bool is_bare() const noexcept { return bare_; }
 
 private:
-    L l_;
-    R r_;
-    shape2 shape_;
-    ccdx::unit unit_;
     bool lv_ = false, rv_ = false, bare_ = false;
 };
 
@@ -555,62 +598,32 @@ private:
 
 // min(a, b), max(a, b): value, variance of the side chosen; masks of both OR'd (both were read).
 template <bool Max, class L, class R>
-class extremum : public expression {
+class extremum : public detail::array_pair<L, R> {
+    using base = detail::array_pair<L, R>;
+
 public:
-    using value_type = detail::common_value_t<typename L::value_type, typename R::value_type>;
-    static constexpr bool exact = L::exact && R::exact;
     static constexpr int precedence = detail::precedence::primary;
 
-    extremum(L l, R r) : l_(std::move(l)), r_(std::move(r))
-    {
-        shape_ = detail::broadcast_shapes(l_.shape(), r_.shape(), l_, r_);
-        unit_ = detail::same_unit(l_.unit(), detail::is_bare(l_), r_.unit(), detail::is_bare(r_), l_, r_);
-    }
+    extremum(L l, R r) : base(std::move(l), std::move(r)) { this->unit_ = this->common_unit(); }
 
-    shape2 shape() const noexcept { return shape_; }
-    const ccdx::unit& unit() const noexcept { return unit_; }
-    bool has_variance() const noexcept { return l_.has_variance() || r_.has_variance(); }
-    bool has_mask() const noexcept { return l_.has_mask() || r_.has_mask(); }
-    const ccdx::header* first_header() const noexcept
-    {
-        const ccdx::header* h = l_.first_header();
-        return h ? h : r_.first_header();
-    }
-    void add_cards(ccdx::header& h) const
-    {
-        l_.add_cards(h);
-        r_.add_cards(h);
-    }
-    template <class F>
-    void visit_planes(F&& f, std::ptrdiff_t dr, std::ptrdiff_t dc) const
-    {
-        l_.visit_planes(f, dr, dc);
-        r_.visit_planes(f, dr, dc);
-    }
     std::string to_string() const
     {
-        return std::string(Max ? "max(" : "min(") + l_.to_string() + ", " + r_.to_string() + ")";
+        return std::string(Max ? "max(" : "min(") + this->l_.to_string() + ", " + this->r_.to_string() + ")";
     }
 
     template <bool V, bool M, class B>
     part<B> load(std::size_t r, std::size_t c) const noexcept
     {
-        const part<B> a = l_.template load<V, M, B>(r, c);
-        const part<B> b = r_.template load<V, M, B>(r, c);
+        const part<B> a = this->l_.template load<V, M, B>(r, c);
+        const part<B> b = this->r_.template load<V, M, B>(r, c);
         // Keep a unless b is strictly beyond it (and a is not NaN, which propagates).
         const auto take_b = detail::logical_not(detail::is_nan(a.value)) && (Max ? b.value > a.value : b.value < a.value);
         part<B> p;
         p.value = detail::select(take_b, b.value, a.value);
-        if constexpr (V && !exact) p.variance = detail::select(take_b, b.variance, a.variance);
+        if constexpr (V && !base::exact) p.variance = detail::select(take_b, b.variance, a.variance);
         if constexpr (M) p.mask = a.mask | b.mask;
         return p;
     }
-
-private:
-    L l_;
-    R r_;
-    shape2 shape_;
-    ccdx::unit unit_;
 };
 
 // clip(e, lo, hi): limited to [lo, hi]; a clipped pixel no longer depends on e, so its
@@ -755,75 +768,51 @@ private:
 // Conditions
 
 template <class Op, class L, class R>
-class comparison : public condition {
+class comparison : public detail::binary_base<condition, L, R> {
 public:
     static constexpr int precedence = detail::precedence::comparison;
 
-    comparison(L l, R r) : l_(std::move(l)), r_(std::move(r))
+    comparison(L l, R r) : detail::binary_base<condition, L, R>(std::move(l), std::move(r))
     {
-        shape_ = detail::broadcast_shapes(l_.shape(), r_.shape(), l_, r_);
-        detail::same_unit(l_.unit(), detail::is_bare(l_), r_.unit(), detail::is_bare(r_), l_, r_);
+        detail::same_unit(this->l_.unit(), detail::is_bare(this->l_), this->r_.unit(), detail::is_bare(this->r_),
+                          this->l_, this->r_);
     }
 
-    shape2 shape() const noexcept { return shape_; }
     std::string to_string() const
     {
-        return detail::parenthesize(l_.to_string(), L::precedence <= precedence) + " " + Op::symbol + " " +
-               detail::parenthesize(r_.to_string(), R::precedence <= precedence);
-    }
-    template <class F>
-    void visit_planes(F&& f, std::ptrdiff_t dr, std::ptrdiff_t dc) const
-    {
-        l_.visit_planes(f, dr, dc);
-        r_.visit_planes(f, dr, dc);
+        return detail::parenthesize(this->l_.to_string(), L::precedence <= precedence) + " " + Op::symbol + " " +
+               detail::parenthesize(this->r_.to_string(), R::precedence <= precedence);
     }
 
     template <class B>
     detail::condition_t<B> test(std::size_t r, std::size_t c) const noexcept
     {
-        return Op::test(l_.template load<false, false, B>(r, c).value, r_.template load<false, false, B>(r, c).value);
+        return Op::test(this->l_.template load<false, false, B>(r, c).value,
+                        this->r_.template load<false, false, B>(r, c).value);
     }
-
-private:
-    L l_;
-    R r_;
-    shape2 shape_;
 };
 
 template <bool And, class L, class R>
-class logical : public condition {
+class logical : public detail::binary_base<condition, L, R> {
 public:
     static constexpr int precedence = And ? detail::precedence::logical_and : detail::precedence::logical_or;
 
-    logical(L l, R r) : l_(std::move(l)), r_(std::move(r))
-    {
-        shape_ = detail::broadcast_shapes(l_.shape(), r_.shape(), l_, r_);
-    }
-    shape2 shape() const noexcept { return shape_; }
+    using detail::binary_base<condition, L, R>::binary_base;
+
     std::string to_string() const
     {
-        return detail::parenthesize(l_.to_string(), L::precedence < precedence) + (And ? " && " : " || ") +
-               detail::parenthesize(r_.to_string(), R::precedence <= precedence);
+        return detail::parenthesize(this->l_.to_string(), L::precedence < precedence) + (And ? " && " : " || ") +
+               detail::parenthesize(this->r_.to_string(), R::precedence <= precedence);
     }
-    template <class F>
-    void visit_planes(F&& f, std::ptrdiff_t dr, std::ptrdiff_t dc) const
-    {
-        l_.visit_planes(f, dr, dc);
-        r_.visit_planes(f, dr, dc);
-    }
+
     template <class B>
     detail::condition_t<B> test(std::size_t r, std::size_t c) const noexcept
     {
         if constexpr (And)
-            return l_.template test<B>(r, c) && r_.template test<B>(r, c);
+            return this->l_.template test<B>(r, c) && this->r_.template test<B>(r, c);
         else
-            return l_.template test<B>(r, c) || r_.template test<B>(r, c);
+            return this->l_.template test<B>(r, c) || this->r_.template test<B>(r, c);
     }
-
-private:
-    L l_;
-    R r_;
-    shape2 shape_;
 };
 
 template <class C>
@@ -870,64 +859,44 @@ private:
 
 // where(condition, a, b): the selected side's value, variance and mask.
 template <class C, class L, class R>
-class selection : public expression {
+class selection : public detail::array_pair<L, R> {
+    using base = detail::array_pair<L, R>;
+
 public:
-    using value_type = detail::common_value_t<typename L::value_type, typename R::value_type>;
-    static constexpr bool exact = L::exact && R::exact;
     static constexpr int precedence = detail::precedence::primary;
 
-    selection(C cond, L l, R r) : c_(std::move(cond)), l_(std::move(l)), r_(std::move(r))
+    selection(C cond, L l, R r) : base(std::move(l), std::move(r)), c_(std::move(cond))
     {
-        shape_ = detail::broadcast_shapes(l_.shape(), r_.shape(), l_, r_);
-        shape_ = detail::broadcast_shapes(c_.shape(), shape_, c_, "its operands");
-        unit_ = detail::same_unit(l_.unit(), detail::is_bare(l_), r_.unit(), detail::is_bare(r_), l_, r_);
+        this->shape_ = detail::broadcast_shapes(c_.shape(), this->shape_, c_, "its operands");
+        this->unit_ = this->common_unit();
     }
 
-    shape2 shape() const noexcept { return shape_; }
-    const ccdx::unit& unit() const noexcept { return unit_; }
-    bool has_variance() const noexcept { return l_.has_variance() || r_.has_variance(); }
-    bool has_mask() const noexcept { return l_.has_mask() || r_.has_mask(); }
-    const ccdx::header* first_header() const noexcept
-    {
-        const ccdx::header* h = l_.first_header();
-        return h ? h : r_.first_header();
-    }
-    void add_cards(ccdx::header& h) const
-    {
-        l_.add_cards(h);
-        r_.add_cards(h);
-    }
     template <class F>
     void visit_planes(F&& f, std::ptrdiff_t dr, std::ptrdiff_t dc) const
     {
         c_.visit_planes(f, dr, dc);
-        l_.visit_planes(f, dr, dc);
-        r_.visit_planes(f, dr, dc);
+        base::visit_planes(f, dr, dc);
     }
     std::string to_string() const
     {
-        return "where(" + c_.to_string() + ", " + l_.to_string() + ", " + r_.to_string() + ")";
+        return "where(" + c_.to_string() + ", " + this->l_.to_string() + ", " + this->r_.to_string() + ")";
     }
 
     template <bool V, bool M, class B>
     part<B> load(std::size_t r, std::size_t c) const noexcept
     {
         const auto t = c_.template test<B>(r, c);
-        const part<B> a = l_.template load<V, M, B>(r, c);
-        const part<B> b = r_.template load<V, M, B>(r, c);
+        const part<B> a = this->l_.template load<V, M, B>(r, c);
+        const part<B> b = this->r_.template load<V, M, B>(r, c);
         part<B> p;
         p.value = detail::select(t, a.value, b.value);
-        if constexpr (V && !exact) p.variance = detail::select(t, a.variance, b.variance);
+        if constexpr (V && !base::exact) p.variance = detail::select(t, a.variance, b.variance);
         if constexpr (M) p.mask = detail::mask_of<B>::select(t, a.mask, b.mask);
         return p;
     }
 
 private:
     C c_;
-    L l_;
-    R r_;
-    shape2 shape_;
-    ccdx::unit unit_;
 };
 
 // mark(e, condition, bits): e with `bits` OR'd into the mask where the condition holds.

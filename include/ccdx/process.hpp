@@ -94,7 +94,7 @@ public:
     }
 
     template <bool V, bool M, class B>
-    CCDX_STEP_INLINE part<B> load(std::size_t r, std::size_t c) const noexcept
+    CCDX_FORCE_INLINE part<B> load(std::size_t r, std::size_t c) const noexcept
     {
         part<B> p = this->e_.template load<V, M, B>(r, c);
         if constexpr (M) {

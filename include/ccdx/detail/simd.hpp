@@ -23,6 +23,15 @@
 #define CCDX_INTRINSICS_END
 #endif
 
+// A deep expression tree (a whole ccd_process) exceeds GCC's inlining budget, and a load()
+// left as a call returns its batches through memory: twice the time of the pass. The loads
+// of such trees are forced inline.
+#if defined(__GNUC__)
+#define CCDX_FORCE_INLINE inline __attribute__((always_inline))
+#else
+#define CCDX_FORCE_INLINE inline
+#endif
+
 namespace ccdx::detail {
 
 template <class B>

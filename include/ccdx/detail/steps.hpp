@@ -16,14 +16,6 @@
 
 #include "ccdx/expression.hpp"
 
-// A deep ccd_process tree exceeds GCC's inlining budget, and a load() left as a call returns
-// its batches through memory: twice the time of the pass. Loads are forced inline.
-#if defined(__GNUC__)
-#define CCDX_STEP_INLINE inline __attribute__((always_inline))
-#else
-#define CCDX_STEP_INLINE inline
-#endif
-
 namespace ccdx::detail {
 
 // `l Op r` when `on`, otherwise `l` unchanged (r is neither checked, read nor printed).
@@ -43,12 +35,7 @@ public:
             return;
         }
         shape_ = broadcast_shapes(l_.shape(), r_.shape(), l_, r_);
-        if constexpr (std::is_same_v<Op, ops::plus> || std::is_same_v<Op, ops::minus>)
-            unit_ = same_unit(l_.unit(), is_bare(l_), r_.unit(), is_bare(r_), l_, r_);
-        else if constexpr (std::is_same_v<Op, ops::multiplies>)
-            unit_ = l_.unit() * r_.unit();
-        else
-            unit_ = l_.unit() / r_.unit();
+        unit_ = arithmetic_unit<Op>(l_, r_);
         rv_ = r_.has_variance();
     }
 
@@ -75,32 +62,18 @@ public:
     }
     std::string to_string() const
     {
-        if (!on_) return l_.to_string();
-        return parenthesize(l_.to_string(), L::precedence < precedence) + " " + Op::symbol + " " +
-               parenthesize(r_.to_string(), R::precedence <= precedence);
+        return on_ ? arithmetic_text<Op>(l_, r_) : l_.to_string();
     }
 
     template <bool V, bool M, class B>
-    CCDX_STEP_INLINE part<B> load(std::size_t r, std::size_t c) const noexcept
+    CCDX_FORCE_INLINE part<B> load(std::size_t r, std::size_t c) const noexcept
     {
         // One object returned on both paths: the compiler keeps it in registers through a
         // deep tree of these (two returned objects made it spill each level to the stack).
         part<B> p = l_.template load<V, M, B>(r, c);
         if (on_) {
             const part<B> b = r_.template load<V, M, B>(r, c);
-            if constexpr (V && !exact) {
-                // As the engine's binary: an operand exact by type (a scalar) costs no test.
-                if constexpr (R::exact)
-                    p.variance = Op::variance_exact_right(p.value, p.variance, b.value);
-                else if constexpr (L::exact)
-                    p.variance = Op::variance_exact_left(p.value, b.value, b.variance);
-                else if (lv_ && rv_)
-                    p.variance = Op::variance(p.value, p.variance, b.value, b.variance);
-                else if (lv_)
-                    p.variance = Op::variance_exact_right(p.value, p.variance, b.value);
-                else if (rv_)
-                    p.variance = Op::variance_exact_left(p.value, b.value, b.variance);
-            }
+            if constexpr (V && !exact) p.variance = arithmetic_variance<Op, L, R>(p, b, lv_, rv_);
             p.value = Op::value(p.value, b.value);
             if constexpr (M) p.mask = p.mask | b.mask;
         }
@@ -159,7 +132,7 @@ public:
     }
 
     template <bool V, bool M, class B>
-    CCDX_STEP_INLINE part<B> load(std::size_t r, std::size_t c) const noexcept
+    CCDX_FORCE_INLINE part<B> load(std::size_t r, std::size_t c) const noexcept
     {
         using T = typename lanes<B>::value_type;
         part<B> p = this->e_.template load<V, M, B>(r, c);
@@ -197,7 +170,7 @@ public:
     }
 
     template <bool V, bool M, class B>
-    CCDX_STEP_INLINE part<B> load(std::size_t r, std::size_t c) const noexcept
+    CCDX_FORCE_INLINE part<B> load(std::size_t r, std::size_t c) const noexcept
     {
         using T = typename lanes<B>::value_type;
         part<B> p = this->e_.template load<V, M, B>(r, c);
@@ -231,7 +204,7 @@ public:
         if (edit_) edit_(h);
     }
     template <bool V, bool M, class B>
-    CCDX_STEP_INLINE part<B> load(std::size_t r, std::size_t c) const noexcept
+    CCDX_FORCE_INLINE part<B> load(std::size_t r, std::size_t c) const noexcept
     {
         return this->e_.template load<V, M, B>(r, c);
     }

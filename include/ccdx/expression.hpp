@@ -899,67 +899,69 @@ private:
     C c_;
 };
 
-// mark(e, condition, bits): e with `bits` OR'd into the mask where the condition holds.
+namespace detail {
+
+// A node that edits its operand where a condition holds: the operand's shape, unit and variance.
 template <class E, class C>
-class marked : public detail::unary_base<E> {
+class conditional_edit : public unary_base<E> {
 public:
     static constexpr bool exact = E::exact;
     static constexpr int precedence = detail::precedence::primary;
 
-    marked(E e, C cond, mask_t bits) : detail::unary_base<E>(std::move(e)), c_(std::move(cond)), bits_(bits)
+    conditional_edit(E e, C cond) : unary_base<E>(std::move(e)), c_(std::move(cond))
     {
-        detail::broadcast_shapes(this->e_.shape(), c_.shape(), this->e_, c_);
-        if (bits == 0) throw value_error("mark(" + this->e_.to_string() + ", " + c_.to_string() + ") with no mask bits");
+        broadcast_shapes(this->e_.shape(), c_.shape(), this->e_, c_);
     }
 
     const ccdx::unit& unit() const noexcept { return this->e_.unit(); }
     bool has_variance() const noexcept { return this->e_.has_variance(); }
-    bool has_mask() const noexcept { return true; }
-    std::string to_string() const { return "mark(" + this->e_.to_string() + ", " + c_.to_string() + ")"; }
     template <class F>
     void visit_planes(F&& f, std::ptrdiff_t dr, std::ptrdiff_t dc) const
     {
         this->e_.visit_planes(f, dr, dc);
         c_.visit_planes(f, dr, dc);
     }
+
+protected:
+    C c_;
+};
+
+}  // namespace detail
+
+// mark(e, condition, bits): e with `bits` OR'd into the mask where the condition holds.
+template <class E, class C>
+class marked : public detail::conditional_edit<E, C> {
+public:
+    marked(E e, C cond, mask_t bits) : detail::conditional_edit<E, C>(std::move(e), std::move(cond)), bits_(bits)
+    {
+        if (bits == 0) throw value_error(to_string() + " with no mask bits");
+    }
+
+    bool has_mask() const noexcept { return true; }
+    std::string to_string() const { return "mark(" + this->e_.to_string() + ", " + this->c_.to_string() + ")"; }
 
     template <bool V, bool M, class B>
     part<B> load(std::size_t r, std::size_t c) const noexcept
     {
         part<B> p = this->e_.template load<V, M, B>(r, c);
-        if constexpr (M) p.mask = p.mask | detail::mask_of<B>::bits_where(c_.template test<B>(r, c), bits_);
+        if constexpr (M) p.mask = p.mask | detail::mask_of<B>::bits_where(this->c_.template test<B>(r, c), bits_);
         return p;
     }
 
 private:
-    C c_;
     mask_t bits_;
 };
 
 // replace(e, condition, value): value replaced where the condition holds; variance and mask kept.
 template <class E, class C>
-class replaced : public detail::unary_base<E> {
+class replaced : public detail::conditional_edit<E, C> {
 public:
-    static constexpr bool exact = E::exact;
-    static constexpr int precedence = detail::precedence::primary;
+    replaced(E e, C cond, double value) : detail::conditional_edit<E, C>(std::move(e), std::move(cond)), value_(value) {}
 
-    replaced(E e, C cond, double value) : detail::unary_base<E>(std::move(e)), c_(std::move(cond)), value_(value)
-    {
-        detail::broadcast_shapes(this->e_.shape(), c_.shape(), this->e_, c_);
-    }
-
-    const ccdx::unit& unit() const noexcept { return this->e_.unit(); }
-    bool has_variance() const noexcept { return this->e_.has_variance(); }
     bool has_mask() const noexcept { return this->e_.has_mask(); }
     std::string to_string() const
     {
-        return "replace(" + this->e_.to_string() + ", " + c_.to_string() + ", " + detail::number_text(value_, false) + ")";
-    }
-    template <class F>
-    void visit_planes(F&& f, std::ptrdiff_t dr, std::ptrdiff_t dc) const
-    {
-        this->e_.visit_planes(f, dr, dc);
-        c_.visit_planes(f, dr, dc);
+        return "replace(" + this->e_.to_string() + ", " + this->c_.to_string() + ", " + detail::number_text(value_, false) + ")";
     }
 
     template <bool V, bool M, class B>
@@ -967,12 +969,11 @@ public:
     {
         using T = typename detail::lanes<B>::value_type;
         part<B> p = this->e_.template load<V, M, B>(r, c);
-        p.value = detail::select(c_.template test<B>(r, c), B(static_cast<T>(value_)), p.value);
+        p.value = detail::select(this->c_.template test<B>(r, c), B(static_cast<T>(value_)), p.value);
         return p;
     }
 
 private:
-    C c_;
     double value_;
 };
 

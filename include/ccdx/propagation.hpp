@@ -11,11 +11,9 @@
 
 namespace ccdx::ops {
 
-struct plus {
-    static constexpr const char* symbol = "+";
+// a ± b: va + vb
+struct additive {
     static constexpr int precedence = 1;
-    template <class B>
-    static B value(const B& a, const B& b) noexcept { return a + b; }
     template <class B>
     static B variance(const B&, const B& va, const B&, const B& vb) noexcept { return va + vb; }
     template <class B>
@@ -24,17 +22,16 @@ struct plus {
     static B variance_exact_left(const B&, const B&, const B& vb) noexcept { return vb; }
 };
 
-struct minus {
+struct plus : additive {
+    static constexpr const char* symbol = "+";
+    template <class B>
+    static B value(const B& a, const B& b) noexcept { return a + b; }
+};
+
+struct minus : additive {
     static constexpr const char* symbol = "-";
-    static constexpr int precedence = 1;
     template <class B>
     static B value(const B& a, const B& b) noexcept { return a - b; }
-    template <class B>
-    static B variance(const B&, const B& va, const B&, const B& vb) noexcept { return va + vb; }
-    template <class B>
-    static B variance_exact_right(const B&, const B& va, const B&) noexcept { return va; }
-    template <class B>
-    static B variance_exact_left(const B&, const B&, const B& vb) noexcept { return vb; }
 };
 
 // (a b): va b² + vb a²

@@ -16,6 +16,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <array>
 #include <random>
 
 #include <ccdx/ccdx.hpp>
@@ -135,39 +136,30 @@ void BM_xtensor(benchmark::State& state)
 void BM_same_streams(benchmark::State& state)
 {
     const bool full = state.range(1) != 0;
-    const int threads = threads_of(state);
     const frame_set& f = frames(full);
-    const std::size_t n = side * side;
-    std::vector<float, xsimd::aligned_allocator<float>> od(n), os(full ? n : 0);
-    std::vector<mask_t, xsimd::aligned_allocator<mask_t>> om(full ? n : 0);
-    using B = xsimd::batch<float>;
-    constexpr std::size_t N = B::size;
-    const float *rd = f.raw.data().data(), *bd = f.bias.data().data(), *dd = f.dark.data().data(),
-                *fd = f.flat.data().data();
-    const float *rs = full ? f.raw.uncertainty().data() : nullptr, *bs = full ? f.bias.uncertainty().data() : nullptr,
-                *ds = full ? f.dark.uncertainty().data() : nullptr, *fs = full ? f.flat.uncertainty().data() : nullptr;
-    const mask_t *rm = full ? f.raw.mask().data() : nullptr, *bm = full ? f.bias.mask().data() : nullptr,
-                 *dm = full ? f.dark.mask().data() : nullptr, *fm = full ? f.flat.mask().data() : nullptr;
-    for (auto _ : state) {
-        const auto blocks = static_cast<std::ptrdiff_t>(n / N);
-#ifdef CCDX_USE_OPENMP
-#pragma omp parallel for num_threads(threads > 0 ? threads : omp_get_max_threads()) schedule(static)
-#endif
-        for (std::ptrdiff_t i = 0; i < blocks; ++i) {
-            const std::size_t k = static_cast<std::size_t>(i) * N;
-            (B::load_aligned(rd + k) + B::load_aligned(bd + k) + B::load_aligned(dd + k) + B::load_aligned(fd + k))
-                .store_aligned(od.data() + k);
-            if (full) {
-                (B::load_aligned(rs + k) + B::load_aligned(bs + k) + B::load_aligned(ds + k) + B::load_aligned(fs + k))
-                    .store_aligned(os.data() + k);
-                const auto m = detail::mask_pack<N>::load(rm + k) | detail::mask_pack<N>::load(bm + k) |
-                               detail::mask_pack<N>::load(dm + k) | detail::mask_pack<N>::load(fm + k);
-                m.store(om.data() + k);
-            }
+    const std::array<const image<float>*, 4> in{&f.raw, &f.bias, &f.dark, &f.flat};
+    image<float>::plane values = image<float>::plane::from_shape({side, side}), sigmas = values;
+    image<float>::mask_plane mask = image<float>::mask_plane::from_shape({side, side});
+    bench::stream_set<4, 0, 0> plain{{}, values.data(), {}, nullptr, {}, nullptr};
+    bench::stream_set<4, 4, 4> carried{{}, values.data(), {}, sigmas.data(), {}, mask.data()};
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        plain.values[i] = carried.values[i] = in[i]->data().data();
+        if (full) {
+            carried.sigmas[i] = in[i]->uncertainty().data();
+            carried.masks[i] = in[i]->mask().data();
         }
+    }
+    const auto run = [&] {
+        if (full)
+            bench::same_streams(carried, side * side, threads_of(state));
+        else
+            bench::same_streams(plain, side * side, threads_of(state));
+    };
+    run();  // touch the outputs once, as the fused benchmark does
+    for (auto _ : state) {
+        run();
         benchmark::ClobberMemory();
     }
-    (void)threads;
     bench::report_bytes(state, formula_bytes(full));
 }
 

@@ -134,32 +134,21 @@ void BM_stepwise(benchmark::State& state)
 void BM_same_streams(benchmark::State& state)
 {
     const frame_set& f = frames();
-    const int threads = threads_of(state);
-    const std::size_t n = side * side;
-    std::vector<float, xsimd::aligned_allocator<float>> od(n, 0.f), os(n, 0.f);
-    std::vector<mask_t, xsimd::aligned_allocator<mask_t>> om(n, 0);
-    using B = xsimd::batch<float>;
-    constexpr std::size_t N = B::size;
-    const float *rd = f.raw.data().data(), *bd = f.bias.data().data(), *dd = f.dark.data().data(),
-                *fd = f.flat.data().data(), *bs = f.bias.uncertainty().data(), *ds = f.dark.uncertainty().data(),
-                *fs = f.flat.uncertainty().data();
-    const mask_t* bpm = f.bad_pixels.data();
+    image<float>::plane values = image<float>::plane::from_shape({side, side}), sigmas = values;
+    image<float>::mask_plane mask = image<float>::mask_plane::from_shape({side, side});
+    const bench::stream_set<4, 3, 1> s{
+        {f.raw.data().data(), f.bias.data().data(), f.dark.data().data(), f.flat.data().data()},
+        values.data(),
+        {f.bias.uncertainty().data(), f.dark.uncertainty().data(), f.flat.uncertainty().data()},
+        sigmas.data(),
+        {f.bad_pixels.data()},
+        mask.data()};
+    bench::same_streams(s, side * side, threads_of(state));  // touch the outputs once
     for (auto _ : state) {
-        const auto blocks = static_cast<std::ptrdiff_t>(n / N);
-#ifdef CCDX_USE_OPENMP
-#pragma omp parallel for num_threads(threads > 0 ? threads : omp_get_max_threads()) schedule(static)
-#endif
-        for (std::ptrdiff_t i = 0; i < blocks; ++i) {
-            const std::size_t k = static_cast<std::size_t>(i) * N;
-            (B::load_unaligned(rd + k) + B::load_unaligned(bd + k) + B::load_unaligned(dd + k) + B::load_unaligned(fd + k))
-                .store_aligned(od.data() + k);
-            (B::load_unaligned(bs + k) + B::load_unaligned(ds + k) + B::load_unaligned(fs + k)).store_aligned(os.data() + k);
-            detail::mask_pack<N>::load(bpm + k).store(om.data() + k);
-        }
+        bench::same_streams(s, side * side, threads_of(state));
         benchmark::ClobberMemory();
     }
-    (void)threads;
-    bench::report_bytes(state, bytes_per_pixel * double(n));
+    bench::report_bytes(state, bytes_per_pixel * double(side * side));
 }
 
 void thread_args(benchmark::internal::Benchmark* b)

@@ -2,6 +2,7 @@
 // The machine's memory bandwidth, measured once per process with a STREAM triad over arrays
 // far larger than any cache, with every thread OpenMP offers. Benchmarks report it beside
 // their own bytes per second so that every figure reads as a fraction of what the machine can do.
+// Beside it, the same-streams floor: what merely streaming a pass's planes costs.
 
 #include <algorithm>
 #include <array>

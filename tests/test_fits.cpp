@@ -452,6 +452,17 @@ TEST_CASE("read: bad paths and damaged files")
             }
         }
     }
+    SUBCASE("a damaged gzip stream whose trailer claims 4 GiB")
+    {
+        // cfitsio sizes its buffer from the trailer, then fails on the stream: an error, at once.
+        std::string bytes = slurp(data("fits_robustness/dss.14.29.56-62.41.05.fits.gz"));
+        bytes.replace(bytes.size() / 2, 64, std::string(64, '\xff'));
+        bytes.replace(bytes.size() - 4, 4, std::string(4, '\xff'));
+        spit(tmp / "damaged.fits.gz", bytes);
+        ccdx::read_options o;
+        o.unit = ccdx::unit("adu");
+        require_error_naming(tmp / "damaged.fits.gz", [&] { (void)ccdx::read_fits(tmp / "damaged.fits.gz", o); });
+    }
     SUBCASE("a header that does not add up")
     {
         const std::string bytes = slurp(data("feder_msumastro/uint16.fit"));

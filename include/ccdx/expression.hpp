@@ -418,6 +418,13 @@ protected:
     E e_;
 };
 
+// The unit both sides share, a bare number taking the other side's (unit_error otherwise).
+template <class L, class R>
+ccdx::unit common_unit(const L& l, const R& r)
+{
+    return same_unit(l.unit(), is_bare(l), r.unit(), is_bare(r), l, r);
+}
+
 // Common members of a node with two children: the broadcast shape, and aliasing through both.
 template <class Base, class L, class R>
 class binary_base : public Base {
@@ -463,12 +470,6 @@ public:
     }
 
 protected:
-    // Both sides in the same unit, a bare number taking the other side's.
-    ccdx::unit common_unit() const
-    {
-        return same_unit(this->l_.unit(), is_bare(this->l_), this->r_.unit(), is_bare(this->r_), this->l_, this->r_);
-    }
-
     ccdx::unit unit_;
 };
 
@@ -476,8 +477,8 @@ protected:
 template <class Op, class L, class R>
 ccdx::unit arithmetic_unit(const L& l, const R& r)
 {
-    if constexpr (std::is_same_v<Op, ops::plus> || std::is_same_v<Op, ops::minus>)
-        return same_unit(l.unit(), is_bare(l), r.unit(), is_bare(r), l, r);
+    if constexpr (std::is_base_of_v<ops::additive, Op>)
+        return common_unit(l, r);
     else if constexpr (std::is_same_v<Op, ops::multiplies>)
         return l.unit() * r.unit();
     else
@@ -525,7 +526,7 @@ public:
     binary(L l, R r) : base(std::move(l), std::move(r))
     {
         this->unit_ = detail::arithmetic_unit<Op>(this->l_, this->r_);
-        if constexpr (std::is_same_v<Op, ops::plus> || std::is_same_v<Op, ops::minus>)
+        if constexpr (std::is_base_of_v<ops::additive, Op>)
             bare_ = detail::is_bare(this->l_) && detail::is_bare(this->r_);
         lv_ = this->l_.has_variance();
         rv_ = this->r_.has_variance();
@@ -604,7 +605,7 @@ class extremum : public detail::array_pair<L, R> {
 public:
     static constexpr int precedence = detail::precedence::primary;
 
-    extremum(L l, R r) : base(std::move(l), std::move(r)) { this->unit_ = this->common_unit(); }
+    extremum(L l, R r) : base(std::move(l), std::move(r)) { this->unit_ = detail::common_unit(this->l_, this->r_); }
 
     std::string to_string() const
     {
@@ -774,8 +775,7 @@ public:
 
     comparison(L l, R r) : detail::binary_base<condition, L, R>(std::move(l), std::move(r))
     {
-        detail::same_unit(this->l_.unit(), detail::is_bare(this->l_), this->r_.unit(), detail::is_bare(this->r_),
-                          this->l_, this->r_);
+        detail::common_unit(this->l_, this->r_);  // comparing adu with electron is an error
     }
 
     std::string to_string() const
@@ -868,7 +868,7 @@ public:
     selection(C cond, L l, R r) : base(std::move(l), std::move(r)), c_(std::move(cond))
     {
         this->shape_ = detail::broadcast_shapes(c_.shape(), this->shape_, c_, "its operands");
-        this->unit_ = this->common_unit();
+        this->unit_ = detail::common_unit(this->l_, this->r_);
     }
 
     template <class F>

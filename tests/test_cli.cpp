@@ -43,11 +43,12 @@ struct result {
     std::string out, err;
 };
 
-// Runs `ccdx ARGS` in the work folder (arguments are shell words: quote formulas).
-result run(const std::string& args)
+// Runs `ccdx ARGS` in the work folder (arguments are shell words: quote formulas), after the
+// shell commands in `before` (e.g. "ulimit -f 4;").
+result run(const std::string& args, const std::string& before = "")
 {
     const fs::path out = workdir() / "stdout.txt", err = workdir() / "stderr.txt";
-    const std::string cmd = "cd '" + workdir().string() + "' && '" + std::string(CCDX_CLI) + "' " + args + " >'" +
+    const std::string cmd = "cd '" + workdir().string() + "' && " + before + "'" + std::string(CCDX_CLI) + "' " + args + " >'" +
                             out.string() + "' 2>'" + err.string() + "' </dev/null";
     const int rc = std::system(cmd.c_str());
     result r;
@@ -219,6 +220,23 @@ TEST_CASE("calc: a formula over named files, syntax errors by column")
     check_fails(run("calc 'raw' raw -o x.fits"), "NAME=FILE");
     check_fails(run("calc 'raw' raw=raw.fits -o calc.fits"), "--overwrite");
     CHECK_FALSE(fs::exists(workdir() / "x.fits"));
+}
+
+TEST_CASE("writes: a file-size limit fails the command and keeps the old output; an output may replace an input")
+{
+    frame("raw.fits", 110);
+    REQUIRE(run("calc 'raw' raw=raw.fits -o kept.fits").status == 0);
+    const std::string before = slurp(workdir() / "kept.fits");
+    // 4 blocks (of 512 bytes in POSIX shells, 1024 in bash): less than the 4 x 5 frame's 5760 bytes.
+    const auto cut = run("calc 'raw' raw=raw.fits -o kept.fits --overwrite", "ulimit -f 4;");
+    check_fails(cut, "'kept.fits'");
+    CHECK_MESSAGE(cut.err.find("unchanged") != std::string::npos, cut.err);
+    CHECK(slurp(workdir() / "kept.fits") == before);
+    for (const auto& entry : fs::directory_iterator(workdir()))
+        CHECK_MESSAGE(entry.path().extension() != ".tmp", entry.path());
+
+    CHECK(run("calc 'raw * 2' raw=raw.fits -o raw.fits --overwrite").status == 0);
+    CHECK(read("raw.fits").data()(3, 4) == doctest::Approx(220));
 }
 
 TEST_CASE("preview: a PNG of a FITS image")

@@ -9,6 +9,7 @@
 #include <xtensor/xview.hpp>
 
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -16,6 +17,9 @@
 #include <string>
 #include <vector>
 
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -633,4 +637,161 @@ TEST_CASE("write: never replaces a file unless asked, and refuses bad places")
         require_error_naming(locked / "x.fits", [&] { ccdx::write_fits(img, locked / "x.fits"); });
         fs::permissions(locked, fs::perms::owner_all);
     }
+}
+
+namespace {
+
+// An image whose file spans many blocks: data, MASK and UNCERT.
+ccdx::image<float> frame_of(std::size_t rows, float value)
+{
+    ccdx::image<float> img(rows, 64, ccdx::unit("adu"));
+    img.data().fill(value);
+    img.set_uncertainty(xt::xtensor<float, 2>(img.data() / 10.f));
+    img.set_mask(xt::xtensor<ccdx::mask_t, 2>(xt::zeros<ccdx::mask_t>({rows, std::size_t{64}})));
+    return img;
+}
+
+ccdx::write_options replacing()
+{
+    ccdx::write_options o;
+    o.overwrite = true;
+    return o;
+}
+
+// A failed write names the target (never a hidden temporary) and says the old file is kept.
+void check_write_failure(const std::string& what, const fs::path& target)
+{
+    CHECK_MESSAGE(contains(what, "'" + target.string() + "'"), what);
+    CHECK_MESSAGE(!contains(what, ".tmp"), what);
+    CHECK_MESSAGE(contains(what, "unchanged"), what);
+}
+
+}  // namespace
+
+TEST_CASE("write: a write cut short at any byte fails and keeps the old file")
+{
+    scratch_folder tmp;
+    const fs::path target = tmp / "frame.fits";
+    ccdx::write_fits(frame_of(2, 1.f), target);
+    const std::string before = slurp(target);
+    const auto big = frame_of(40, 2.f);
+    ccdx::write_fits(big, tmp / "size.fits");
+    const auto size = static_cast<rlim_t>(fs::file_size(tmp / "size.fits"));
+    fs::remove(tmp / "size.fits");
+
+    // The file-size limit makes write() fail (EFBIG) at a byte of our choosing, as a full disk
+    // does; SIGXFSZ is ignored, as the command line does, so that the failure is reported.
+    const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    ::rlimit old_limit{};
+    REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_limit) == 0);
+    for (const rlim_t limit : {rlim_t{0}, rlim_t{2880}, size / 2, size - 2880, size - 80, size - 1}) {
+        CAPTURE(limit);
+        ::rlimit cut = old_limit;
+        cut.rlim_cur = limit;
+        REQUIRE(::setrlimit(RLIMIT_FSIZE, &cut) == 0);
+        std::string what;
+        try {
+            ccdx::write_fits(big, target, replacing());
+        } catch (const ccdx::fits_error& e) {
+            what = e.what();
+        }
+        REQUIRE(::setrlimit(RLIMIT_FSIZE, &old_limit) == 0);
+        CHECK_MESSAGE(!what.empty(), "a write cut short reported success");
+        check_write_failure(what, target);
+        CHECK(slurp(target) == before);
+        CHECK(tmp.file_count() == 1);
+    }
+    std::signal(SIGXFSZ, old_handler);
+    ccdx::write_fits(big, target, replacing());
+    CHECK(ccdx::read_fits(target).uncertainty()(39, 63) == doctest::Approx(0.2f));
+}
+
+TEST_CASE("write: a full file system fails the write and keeps the old file")
+{
+    scratch_folder tmp;
+    const fs::path disk = tmp / "disk";
+    fs::create_directory(disk);
+    if (::mount("tmpfs", disk.c_str(), "tmpfs", 0, "size=256k") != 0) {
+        MESSAGE("skipped: no small file system can be mounted here (needs CAP_SYS_ADMIN)");
+        return;
+    }
+    const fs::path target = disk / "frame.fits";
+    ccdx::write_fits(frame_of(2, 1.f), target);
+    std::string before = slurp(target);
+    int failed = 0, written = 0;
+    // Sizes that step across the free space a few blocks at a time, so that some writes run out
+    // within the last block of the file.
+    for (std::size_t rows = 40; rows < 260; rows += 3) {
+        CAPTURE(rows);
+        const auto img = frame_of(rows, static_cast<float>(rows));
+        try {
+            ccdx::write_fits(img, target, replacing());
+            const auto back = ccdx::read_fits(target);
+            CHECK(back.shape() == img.shape());
+            CHECK(back.uncertainty()(rows - 1, 63) == doctest::Approx(rows / 10.0));
+            before = slurp(target);
+            ++written;
+        } catch (const ccdx::fits_error& e) {
+            check_write_failure(e.what(), target);
+            CHECK(slurp(target) == before);
+            ++failed;
+        }
+        CHECK(std::distance(fs::directory_iterator(disk), {}) == 1);
+    }
+    CHECK(written > 0);
+    CHECK(failed > 0);
+    ::umount2(disk.c_str(), MNT_DETACH);
+}
+
+TEST_CASE("write: a writer killed at any moment leaves the old file or the new one, and nothing else")
+{
+    scratch_folder tmp;
+    const fs::path target = tmp / "frame.fits";
+    ccdx::write_fits(frame_of(2, 1.f), target);
+    const auto big = frame_of(4096, 2.f);  // 2.3 MB
+    std::mt19937 random(17);
+    for (int kill = 0; kill < 10; ++kill) {
+        const ::pid_t writer = ::fork();
+        REQUIRE(writer >= 0);
+        if (writer == 0) {
+            try {
+                for (;;) ccdx::write_fits(big, target, replacing());
+            } catch (...) {
+                ::_exit(1);
+            }
+        }
+        ::usleep(std::uniform_int_distribution<unsigned>(0, 30000)(random));
+        ::kill(writer, SIGKILL);
+        int status = 0;
+        ::waitpid(writer, &status, 0);
+        CHECK(WIFSIGNALED(status));
+        const auto back = ccdx::read_fits(target);
+        const float v = back.data()(0, 0);
+        CHECK((v == 1.f || v == 2.f));
+        if (v == 2.f) CHECK(back.uncertainty()(4095, 63) == doctest::Approx(0.2f));
+    }
+    // A killed writer may leave at most a hidden link it was about to rename; the next write into
+    // the folder removes it.
+    ccdx::write_fits(big, target, replacing());
+    CHECK(tmp.file_count() == 1);
+}
+
+TEST_CASE("write: hidden files of writers that died are removed, others' are left alone")
+{
+    scratch_folder tmp;
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    const ::pid_t dead = ::fork();
+    REQUIRE(dead >= 0);
+    if (dead == 0) ::_exit(0);
+    ::waitpid(dead, nullptr, 0);
+    auto hidden = [&](const std::string& who, long pid) {
+        return tmp / (".frame.fits.ccdx-" + who + "-" + std::to_string(pid) + "-3.tmp");
+    };
+    const fs::path stale = hidden(host, dead), live = hidden(host, ::getpid()), remote = hidden("elsewhere", dead);
+    for (const auto& p : {stale, live, remote}) spit(p, "partial");
+    ccdx::write_fits(frame_of(2, 1.f), tmp / "frame.fits", replacing());
+    CHECK_FALSE(fs::exists(stale));
+    CHECK(fs::exists(live));
+    CHECK(fs::exists(remote));
 }

@@ -7,6 +7,7 @@
 //   ccdx preview IN.fits -o OUT.png
 
 #include <algorithm>
+#include <csignal>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -15,6 +16,8 @@
 
 int main(int argc, char** argv)
 {
+    // A file-size limit (ulimit -f) then fails the write with a clear error instead of killing ccdx.
+    std::signal(SIGXFSZ, SIG_IGN);
     CLI::App app{"ccdx: CCD image reduction (bias, dark, flat, combine) with uncertainty and mask", "ccdx"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "ccdx 0.1.0");

@@ -10,13 +10,13 @@
 // writes BUNIT = '' for a dimensionless image so that its own files always read back.
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -31,6 +31,7 @@
 #endif
 
 #include "ccdx/detail/fits_file.hpp"
+#include "ccdx/detail/staged_file.hpp"
 #include "ccdx/error.hpp"
 #include "ccdx/header.hpp"
 #include "ccdx/image.hpp"
@@ -414,15 +415,6 @@ inline shape2 read_fits_shape(const std::filesystem::path& path, const read_opti
 
 namespace detail {
 
-// A name beside the target that no one else uses: ".<name>.<pid-ish counter>.tmp".
-inline std::filesystem::path temporary_beside(const std::filesystem::path& target, unsigned attempt)
-{
-    static std::atomic<unsigned long> counter{0};
-    const auto stamp = static_cast<unsigned long>(std::chrono::steady_clock::now().time_since_epoch().count());
-    return target.parent_path() / ("." + target.filename().string() + "." + std::to_string(stamp % 1000000007UL) +
-                                   "-" + std::to_string(counter++) + "-" + std::to_string(attempt) + ".tmp");
-}
-
 // int16 / uint16 output holds integers: refuse NaN and values out of range before any file exists.
 template <class T>
 void check_integer_range(const xt::xtensor<T, 2>& data, double lo, double hi, const char* type,
@@ -506,10 +498,29 @@ void write_file(const image<T>& img, const fits_handle& f, const write_options& 
 
 }  // namespace detail
 
+namespace detail {
+
+// Room for the whole file, so that cfitsio grows its buffer once.
+template <class T>
+std::size_t expected_fits_size(const image<T>& img, const write_options& o)
+{
+    auto blocks = [](std::size_t bytes) { return (bytes + 2879) / 2880 * 2880; };
+    using pt = write_options::pixel_type;
+    const std::size_t pixel = o.bitpix == pt::float64 ? 8 : o.bitpix == pt::float32 ? 4 : 2;
+    const std::size_t header = blocks((img.header().size() + 64) * 80);
+    std::size_t size = header + blocks(img.size() * pixel);
+    if (img.has_mask()) size += 2880 + blocks(img.size());
+    if (img.has_uncertainty()) size += 2880 + blocks(img.size() * (o.bitpix == pt::float64 ? 8 : 4));
+    return size;
+}
+
+}  // namespace detail
+
 // Writes the image as astropy's CCDData does: data with BUNIT and the header's cards, a MASK
-// extension (uint8) and an UNCERT extension (UTYPE = 'StdDevUncertainty'). The file is written
-// beside the target under a temporary name and renamed into place, so a failure never leaves a
-// half-written file; an existing file is replaced only with write_options::overwrite.
+// extension (uint8) and an UNCERT extension (UTYPE = 'StdDevUncertainty'). The file is built in
+// memory and put in place whole (see detail/staged_file.hpp): a failure, a full disk or a kill
+// never leaves a half-written file, nor replaces a good one; an existing file is replaced only
+// with write_options::overwrite.
 template <class T>
 void write_fits(const image<T>& img, const std::filesystem::path& path, const write_options& options = {})
 {
@@ -526,41 +537,21 @@ void write_fits(const image<T>& img, const std::filesystem::path& path, const wr
     if (options.bitpix == pt::int16) detail::check_integer_range(img.data(), -32768.0, 32767.0, "int16", path);
     if (options.bitpix == pt::uint16) detail::check_integer_range(img.data(), 0.0, 65535.0, "uint16", path);
 
-    fs::path temporary;
-    std::optional<detail::fits_handle> f;
-    for (unsigned attempt = 0; !f; ++attempt) {
-        temporary = detail::temporary_beside(path, attempt);
-        try {
-            f.emplace(temporary, detail::fits_handle::mode::create);
-        } catch (const fits_error&) {
-            if (attempt >= 3 || !fs::exists(temporary, ec))
-                detail::throw_fits(path, "cannot be written: no file can be created in folder " + detail::quoted(folder));
-        }
+    std::size_t size = 2880;
+    void* buffer = std::calloc(1, size);
+    if (!buffer) detail::throw_fits(path, "cannot be written: out of memory");
+    const std::unique_ptr<void*, void (*)(void**)> owner(&buffer, [](void** b) { std::free(*b); });
+    {
+        detail::fits_handle f(path, &buffer, &size, detail::expected_fits_size(img, options));
+        detail::write_file(img, f, options);
+        const std::size_t length = f.length();
+        f.close();
+        if (length > size) detail::throw_fits(path, "cannot be completed in memory");
+        size = length;
     }
-    try {
-        detail::write_file(img, *f, options);
-        f->close();
-        if (options.overwrite) {
-            fs::rename(temporary, path);
-        } else {
-            // A hard link never replaces an existing file, even one created meanwhile.
-            fs::create_hard_link(temporary, path, ec);
-            if (ec == std::errc::file_exists) detail::throw_fits(path, "already exists (set write_options::overwrite to replace it)");
-            if (ec) {
-                if (fs::exists(path)) detail::throw_fits(path, "already exists (set write_options::overwrite to replace it)");
-                fs::rename(temporary, path);
-            }
-            fs::remove(temporary, ec);
-        }
-    } catch (const fs::filesystem_error& e) {
-        f.reset();
-        fs::remove(temporary, ec);
-        detail::throw_fits(path, std::string("cannot be put in place: ") + e.what());
-    } catch (...) {
-        f.reset();
-        fs::remove(temporary, ec);
-        throw;
-    }
+    detail::staged_file<fits_error> out(path, "FITS file");
+    out.write(buffer, size);
+    out.commit(options.overwrite);
 }
 
 }  // namespace ccdx

@@ -10,10 +10,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
+#include "ccdx/detail/staged_file.hpp"
 #include "ccdx/error.hpp"
 #include "ccdx/image.hpp"
 
@@ -158,17 +158,17 @@ inline std::vector<std::uint8_t> png_bytes(const std::vector<std::uint8_t>& grey
     return out;
 }
 
-// Writes an 8-bit greyscale PNG (top row first). Refuses to replace a file unless `overwrite`.
+// Writes an 8-bit greyscale PNG (top row first), whole or not at all (see detail/staged_file.hpp).
+// Refuses to replace a file unless `overwrite`.
 inline void write_png(const std::filesystem::path& path, const std::vector<std::uint8_t>& grey, std::size_t width,
                       std::size_t height, bool overwrite = false)
 {
     const auto bytes = png_bytes(grey, width, height);
     if (!overwrite && std::filesystem::exists(path))
-        throw error("'" + path.string() + "' exists; not overwriting it");
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    if (!f) throw error("cannot open '" + path.string() + "' for writing");
-    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    if (!f) throw error("cannot write '" + path.string() + "'");
+        throw error("PNG file '" + path.string() + "': already exists; not overwriting it");
+    detail::staged_file<error> out(path, "PNG file");
+    out.write(bytes.data(), bytes.size());
+    out.commit(overwrite);
 }
 
 namespace detail {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -41,30 +42,36 @@ inline std::string fits_status_text(int status)
 // One open cfitsio file. Move-only; closes on destruction.
 class fits_handle {
 public:
-    enum class mode { read, create };
+    enum class mode { read };
 
-    fits_handle(std::filesystem::path path, mode m) : path_(std::move(path))
+    fits_handle(std::filesystem::path path, mode) : path_(std::move(path))
     {
         int status = 0;
-        if (m == mode::read) {
-            std::error_code ec;
-            if (path_.empty()) throw fits_error("FITS file: empty path");
-            if (!std::filesystem::exists(path_, ec)) throw_fits(path_, "no such file");
-            if (std::filesystem::is_directory(path_, ec)) throw_fits(path_, "is a directory, not a FITS file");
-            check_gzip_trailer();
-            // The disk-file entry point takes the name literally: no cfitsio "[ext]" or "!" syntax,
-            // yet gzip, bzip2 and compress files are still recognised and decompressed.
-            fits_open_diskfile(&file_, path_.c_str(), READONLY, &status);
-            if (status) {
-                file_ = nullptr;
-                throw_fits(path_, "cannot be opened as FITS: " + fits_status_text(status));
-            }
-        } else {
-            fits_create_diskfile(&file_, path_.c_str(), &status);
-            if (status) {
-                file_ = nullptr;
-                throw_fits(path_, "cannot be created: " + fits_status_text(status));
-            }
+        std::error_code ec;
+        if (path_.empty()) throw fits_error("FITS file: empty path");
+        if (!std::filesystem::exists(path_, ec)) throw_fits(path_, "no such file");
+        if (std::filesystem::is_directory(path_, ec)) throw_fits(path_, "is a directory, not a FITS file");
+        check_gzip_trailer();
+        // The disk-file entry point takes the name literally: no cfitsio "[ext]" or "!" syntax,
+        // yet gzip, bzip2 and compress files are still recognised and decompressed.
+        fits_open_diskfile(&file_, path_.c_str(), READONLY, &status);
+        if (status) {
+            file_ = nullptr;
+            throw_fits(path_, "cannot be opened as FITS: " + fits_status_text(status));
+        }
+    }
+    // A file built in memory, in a buffer from std::malloc of *size zeroed bytes, which cfitsio
+    // grows by `growth` bytes at a time; `name` is what messages call it. The file is length()
+    // bytes, once closed. This thread builds one such file at a time.
+    fits_handle(std::filesystem::path name, void** buffer, std::size_t* size, std::size_t growth)
+        : path_(std::move(name))
+    {
+        int status = 0;
+        memory_file_size() = size;
+        fits_create_memfile(&file_, buffer, size, growth, zeroing_realloc, &status);
+        if (status) {
+            file_ = nullptr;
+            throw_fits(path_, "cannot be built in memory: " + fits_status_text(status));
         }
     }
     fits_handle(const fits_handle&) = delete;
@@ -94,6 +101,17 @@ public:
         int status = 0;
         fits_close_file(std::exchange(file_, nullptr), &status);
         check(status, "cannot be completed");
+    }
+
+    // Where the file's last byte will be once complete: the end of the current (last) HDU.
+    std::size_t length() const
+    {
+        int status = 0;
+        LONGLONG header_start = 0, data_start = 0, data_end = 0;
+        fits_flush_file(file_, &status);
+        fits_get_hduaddrll(file_, &header_start, &data_start, &data_end, &status);
+        check(status, "cannot be completed");
+        return static_cast<std::size_t>(data_end);
     }
 
     int hdu_count() const
@@ -204,6 +222,21 @@ public:
     }
 
 private:
+    // cfitsio reads a memory file's bytes up to the buffer's end as content, e.g. while
+    // compressing, so the bytes it gains when growing must read as zeros, as a new file's would.
+    static std::size_t*& memory_file_size()
+    {
+        thread_local std::size_t* size = nullptr;
+        return size;
+    }
+    static void* zeroing_realloc(void* p, std::size_t new_size)
+    {
+        const std::size_t old_size = *memory_file_size();
+        void* q = std::realloc(p, new_size);
+        if (q && new_size > old_size) std::memset(static_cast<char*>(q) + old_size, 0, new_size - old_size);
+        return q;
+    }
+
     // cfitsio allocates a gzip file's uncompressed size, as its trailer states, before reading
     // it (and 4 GiB when the trailer says 0). Deflate cannot shrink data more than 1032 times
     // and a FITS file has at least 2880 bytes: claims outside that are damage, refused before

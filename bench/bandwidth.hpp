@@ -14,7 +14,7 @@
 #include <benchmark/benchmark.h>
 #include <xsimd/xsimd.hpp>
 
-#include <ccdx/detail/simd.hpp>
+#include <ccdx/expr/detail/simd.hpp>
 
 #ifdef CCDX_USE_OPENMP
 #include <omp.h>

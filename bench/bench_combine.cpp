@@ -20,8 +20,8 @@
 
 #include <benchmark/benchmark.h>
 
-#include <ccdx/combine.hpp>
-#include <ccdx/fits.hpp>
+#include <ccdx/io/fits.hpp>
+#include <ccdx/stack/combine.hpp>
 
 #include "bandwidth.hpp"
 

@@ -16,10 +16,10 @@
 
 #include <benchmark/benchmark.h>
 
-#include <ccdx/ccdmask.hpp>
-#include <ccdx/cosmicray.hpp>
-#include <ccdx/fits.hpp>
-#include <ccdx/median_filter.hpp>
+#include <ccdx/detect/ccdmask.hpp>
+#include <ccdx/detect/cosmicray.hpp>
+#include <ccdx/detect/median_filter.hpp>
+#include <ccdx/io/fits.hpp>
 
 #include "bandwidth.hpp"
 

@@ -16,7 +16,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include <ccdx/fits.hpp>
+#include <ccdx/io/fits.hpp>
 
 #include "bandwidth.hpp"
 

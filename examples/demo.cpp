@@ -16,13 +16,13 @@
 #include <iostream>
 #include <string>
 
-#include <ccdx/calibrate.hpp>
 #include <ccdx/ccdx.hpp>
-#include <ccdx/collection.hpp>
-#include <ccdx/fits.hpp>
-#include <ccdx/preview.hpp>
-#include <ccdx/process.hpp>
-#include <ccdx/statistics.hpp>
+#include <ccdx/core/statistics.hpp>
+#include <ccdx/display/preview.hpp>
+#include <ccdx/io/collection.hpp>
+#include <ccdx/io/fits.hpp>
+#include <ccdx/reduce/calibrate.hpp>
+#include <ccdx/reduce/process.hpp>
 
 namespace fs = std::filesystem;
 

@@ -3,7 +3,7 @@
 
 #include <cstddef>
 
-#include <ccdx/image.hpp>
+#include <ccdx/core/image.hpp>
 
 namespace fixtures {
 

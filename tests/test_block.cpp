@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include <ccdx/block.hpp>
+#include <ccdx/reduce/block.hpp>
 
 #include "frames.hpp"
 

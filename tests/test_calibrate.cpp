@@ -4,8 +4,8 @@
 #include <limits>
 #include <string>
 
-#include <ccdx/calibrate.hpp>
 #include <ccdx/ccdx.hpp>
+#include <ccdx/reduce/calibrate.hpp>
 
 #include "frames.hpp"
 

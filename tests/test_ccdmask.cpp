@@ -6,8 +6,8 @@
 
 #include <xtensor/xtensor.hpp>
 
-#include "ccdx/ccdmask.hpp"
-#include "ccdx/mask.hpp"
+#include "ccdx/core/mask.hpp"
+#include "ccdx/detect/ccdmask.hpp"
 
 using ccdx::ccdmask;
 using ccdx::ccdmask_options;

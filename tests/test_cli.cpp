@@ -15,7 +15,7 @@
 
 #include <sys/wait.h>
 
-#include <ccdx/fits.hpp>
+#include <ccdx/io/fits.hpp>
 
 namespace fs = std::filesystem;
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include <ccdx/collection.hpp>
+#include <ccdx/io/collection.hpp>
 
 namespace fs = std::filesystem;
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include <ccdx/combine.hpp>
+#include <ccdx/stack/combine.hpp>
 
 namespace {
 

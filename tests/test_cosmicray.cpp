@@ -9,7 +9,7 @@
 
 #include <xtensor/xtensor.hpp>
 
-#include "ccdx/cosmicray.hpp"
+#include "ccdx/detect/cosmicray.hpp"
 
 using ccdx::image;
 namespace la = ccdx::detail::lacosmic;

@@ -3,9 +3,9 @@
 #include <cmath>
 #include <limits>
 
-#include <ccdx/calibrate.hpp>
 #include <ccdx/ccdx.hpp>
-#include <ccdx/deviation.hpp>
+#include <ccdx/reduce/calibrate.hpp>
+#include <ccdx/reduce/deviation.hpp>
 
 using ccdx::image;
 using ccdx::quantity;

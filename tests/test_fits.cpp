@@ -4,7 +4,7 @@
 
 #include <doctest/doctest.h>
 
-#include <ccdx/fits.hpp>
+#include <ccdx/io/fits.hpp>
 
 #include <xtensor/xview.hpp>
 

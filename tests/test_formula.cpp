@@ -6,7 +6,7 @@
 #include <string>
 
 #include <ccdx/ccdx.hpp>
-#include <ccdx/formula.hpp>
+#include <ccdx/expr/formula.hpp>
 
 namespace {
 

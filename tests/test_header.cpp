@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include <ccdx/header.hpp>
+#include <ccdx/core/header.hpp>
 
 using ccdx::card_value;
 using ccdx::header;

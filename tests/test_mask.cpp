@@ -8,8 +8,8 @@
 
 #include <xtensor/xtensor.hpp>
 
-#include "ccdx/fits.hpp"
-#include "ccdx/mask.hpp"
+#include "ccdx/core/mask.hpp"
+#include "ccdx/io/fits.hpp"
 
 using ccdx::bitfield_to_boolean_mask;
 using ccdx::interpret_bit_flags;

@@ -8,7 +8,7 @@
 
 #include <xtensor/xtensor.hpp>
 
-#include "ccdx/median_filter.hpp"
+#include "ccdx/detect/median_filter.hpp"
 
 namespace {
 

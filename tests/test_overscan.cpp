@@ -5,8 +5,8 @@
 #include <vector>
 
 #include <ccdx/ccdx.hpp>
-#include <ccdx/detail/polyfit.hpp>
-#include <ccdx/overscan.hpp>
+#include <ccdx/reduce/detail/polyfit.hpp>
+#include <ccdx/reduce/overscan.hpp>
 
 #include "frames.hpp"
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include <ccdx/preview.hpp>
+#include <ccdx/display/preview.hpp>
 
 namespace {
 

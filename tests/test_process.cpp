@@ -5,7 +5,7 @@
 #include <vector>
 
 #include <ccdx/ccdx.hpp>
-#include <ccdx/process.hpp>
+#include <ccdx/reduce/process.hpp>
 
 #include "frames.hpp"
 

@@ -4,7 +4,7 @@
 #include <limits>
 #include <sstream>
 
-#include <ccdx/quantity.hpp>
+#include <ccdx/core/quantity.hpp>
 
 using ccdx::quantity;
 using ccdx::unit;

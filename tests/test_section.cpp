@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include <ccdx/section.hpp>
+#include <ccdx/core/section.hpp>
 
 using ccdx::axis_range;
 using ccdx::parse_section;

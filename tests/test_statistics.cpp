@@ -4,7 +4,7 @@
 #include <limits>
 #include <vector>
 
-#include <ccdx/statistics.hpp>
+#include <ccdx/core/statistics.hpp>
 
 namespace {
 

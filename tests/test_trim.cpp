@@ -3,7 +3,7 @@
 #include <string>
 
 #include <ccdx/ccdx.hpp>
-#include <ccdx/trim.hpp>
+#include <ccdx/reduce/trim.hpp>
 
 #include "frames.hpp"
 

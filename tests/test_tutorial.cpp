@@ -16,7 +16,7 @@
 #include <string>
 
 #include <ccdx/ccdx.hpp>
-#include <ccdx/fits.hpp>
+#include <ccdx/io/fits.hpp>
 #include <ccdx/reduction.hpp>
 
 using ccdx::image;

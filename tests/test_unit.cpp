@@ -3,7 +3,7 @@
 #include <sstream>
 #include <string>
 
-#include <ccdx/unit.hpp>
+#include <ccdx/core/unit.hpp>
 
 using ccdx::unit;
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include <ccdx/fits.hpp>
-#include <ccdx/formula.hpp>
+#include <ccdx/expr/formula.hpp>
+#include <ccdx/io/fits.hpp>
 
 #include "common.hpp"
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include <ccdx/combine.hpp>
-#include <ccdx/fits.hpp>
+#include <ccdx/io/fits.hpp>
+#include <ccdx/stack/combine.hpp>
 
 #include "common.hpp"
 

@@ -12,7 +12,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include <ccdx/error.hpp>
+#include <ccdx/core/error.hpp>
 
 namespace ccdx::cli {
 

@@ -3,8 +3,8 @@
 #include <memory>
 #include <string>
 
-#include <ccdx/fits.hpp>
-#include <ccdx/preview.hpp>
+#include <ccdx/display/preview.hpp>
+#include <ccdx/io/fits.hpp>
 
 #include "common.hpp"
 

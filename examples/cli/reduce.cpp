@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include <ccdx/fits.hpp>
-#include <ccdx/process.hpp>
+#include <ccdx/io/fits.hpp>
+#include <ccdx/reduce/process.hpp>
 
 #include "common.hpp"
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include <ccdx/collection.hpp>
+#include <ccdx/io/collection.hpp>
 
 #include "common.hpp"
 

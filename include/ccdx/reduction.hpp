@@ -3,9 +3,9 @@
 // subtract_overscan, trim_image and ccd_process (all lazy expressions), and the block
 // rebinning operations.
 
-#include "ccdx/block.hpp"
-#include "ccdx/calibrate.hpp"
-#include "ccdx/deviation.hpp"
-#include "ccdx/overscan.hpp"
-#include "ccdx/process.hpp"
-#include "ccdx/trim.hpp"
+#include "ccdx/reduce/block.hpp"
+#include "ccdx/reduce/calibrate.hpp"
+#include "ccdx/reduce/deviation.hpp"
+#include "ccdx/reduce/overscan.hpp"
+#include "ccdx/reduce/process.hpp"
+#include "ccdx/reduce/trim.hpp"

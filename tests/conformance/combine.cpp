@@ -2,7 +2,7 @@
 // themselves (streamed, as a user combining frames on disk would), with ccdproc's parameter
 // names mapped onto combine_options.
 
-#include <ccdx/combine.hpp>
+#include <ccdx/stack/combine.hpp>
 
 #include "conformance/registry.hpp"
 

@@ -3,8 +3,8 @@
 #include <stdexcept>
 #include <string>
 
-#include <ccdx/ccdmask.hpp>
-#include <ccdx/cosmicray.hpp>
+#include <ccdx/detect/ccdmask.hpp>
+#include <ccdx/detect/cosmicray.hpp>
 
 #include "registry.hpp"
 

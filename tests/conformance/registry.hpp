@@ -23,7 +23,7 @@
 #include <variant>
 #include <vector>
 
-#include <ccdx/fits.hpp>
+#include <ccdx/io/fits.hpp>
 
 namespace conformance {
 

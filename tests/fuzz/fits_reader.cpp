@@ -2,7 +2,7 @@
 // ccdx::error; a crash, a hang, a sanitizer report or another exception type is a bug.
 // Built with -DCCDX_FUZZ=ON and clang (tests/fits_fuzz.cmake).
 
-#include <ccdx/fits.hpp>
+#include <ccdx/io/fits.hpp>
 
 #include <cstddef>
 #include <cstdint>

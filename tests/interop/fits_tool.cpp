@@ -6,7 +6,7 @@
 //                                                   reads with ccdx and writes with those options
 // Files without BUNIT are read as dimensionless, as the golden set's README says.
 
-#include <ccdx/fits.hpp>
+#include <ccdx/io/fits.hpp>
 
 #include <cstdio>
 #include <cstring>

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "ccdx/error.hpp"
+#include "ccdx/core/error.hpp"
 
 namespace ccdx::detail {
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <utility>
 
-#include "ccdx/expression.hpp"
+#include "ccdx/expr/expression.hpp"
 
 namespace ccdx::detail {
 

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "ccdx/detail/simd.hpp"
+#include "ccdx/expr/detail/simd.hpp"
 
 namespace ccdx::detail {
 

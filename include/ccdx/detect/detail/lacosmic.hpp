@@ -14,7 +14,7 @@
 #include <xsimd/xsimd.hpp>
 #include <xtensor/xtensor.hpp>
 
-#include "ccdx/median_filter.hpp"
+#include "ccdx/detect/median_filter.hpp"
 
 namespace ccdx::detail::lacosmic {
 

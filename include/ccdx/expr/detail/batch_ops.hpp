@@ -8,7 +8,7 @@
 
 #include <xsimd/xsimd.hpp>
 
-#include "ccdx/detail/simd.hpp"
+#include "ccdx/expr/detail/simd.hpp"
 
 namespace ccdx::detail {
 

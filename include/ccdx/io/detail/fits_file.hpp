@@ -19,8 +19,8 @@
 #include <utility>
 #include <vector>
 
-#include "ccdx/error.hpp"
-#include "ccdx/header.hpp"
+#include "ccdx/core/error.hpp"
+#include "ccdx/core/header.hpp"
 
 namespace ccdx::detail {
 

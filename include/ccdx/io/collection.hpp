@@ -1,0 +1,609 @@
+#pragma once
+// A folder of FITS frames as a table of header keywords: found by file name (or by reading),
+// each header read once, then filtered, sorted, tabulated and iterated lazily as images.
+//
+//   ccdx::image_collection night("data");
+//   auto lights = night.filter({{"imagetyp", "light"}, {"filter", "r"}});
+//   std::cout << lights.summary({"object", "exposure"});
+//   for (auto& frame : lights.ccds("reduced")) frame.image = (frame.image - bias) / flat;
+
+#include <algorithm>
+#include <cctype>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <optional>
+#include <ostream>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "ccdx/core/detail/format.hpp"
+#include "ccdx/core/error.hpp"
+#include "ccdx/core/header.hpp"
+#include "ccdx/core/image.hpp"
+#include "ccdx/io/fits.hpp"
+
+namespace ccdx {
+
+struct collection_options {
+    // File name endings that mark FITS files, compared case-insensitively (so .FITS counts).
+    std::vector<std::string> extensions{".fits",    ".fit",    ".fts",    ".fits.gz", ".fit.gz",
+                                        ".fts.gz",  ".fits.fz", ".fit.fz", ".fts.fz"};
+    // Ignore the names: keep every file that starts like FITS (or is gzip) and whose header reads.
+    bool find_by_reading = false;
+    // Glob patterns (* ? [a-z] [!x]) on bare file names: keep those matching any `include`
+    // (all when empty), then drop those matching any `exclude`.
+    std::vector<std::string> include;
+    std::vector<std::string> exclude;
+    // The HDU read for every file (headers and images), and the unit for files without BUNIT.
+    read_options read{};
+    // Where a skipped file is reported; by default a line on std::clog.
+    std::function<void(const std::string& message)> warn;
+};
+
+namespace detail::collection {
+
+inline char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+
+inline std::string lowercase(std::string_view s)
+{
+    std::string out(s);
+    for (auto& c : out) c = lower(c);
+    return out;
+}
+
+inline bool iequals(std::string_view a, std::string_view b)
+{
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+}
+
+inline bool iends_with(std::string_view s, std::string_view end)
+{
+    return s.size() >= end.size() && iequals(s.substr(s.size() - end.size()), end);
+}
+
+// fnmatch-style glob over a whole name: * any run, ? one character, [set] with ranges and ! or ^.
+inline bool glob_match(std::string_view pattern, std::string_view name)
+{
+    std::size_t p = 0, n = 0, star_p = std::string_view::npos, star_n = 0;
+    while (n < name.size()) {
+        bool advanced = false;
+        if (p < pattern.size()) {
+            const char c = pattern[p];
+            if (c == '*') {
+                star_p = p++;
+                star_n = n;
+                continue;
+            }
+            if (c == '?') {
+                ++p, ++n;
+                advanced = true;
+            } else if (c == '[') {
+                std::size_t q = p + 1;
+                const bool negate = q < pattern.size() && (pattern[q] == '!' || pattern[q] == '^');
+                if (negate) ++q;
+                bool hit = false, closed = false;
+                for (bool first = true; q < pattern.size(); first = false) {
+                    if (pattern[q] == ']' && !first) {
+                        closed = true;
+                        break;
+                    }
+                    if (q + 2 < pattern.size() && pattern[q + 1] == '-' && pattern[q + 2] != ']') {
+                        hit = hit || (pattern[q] <= name[n] && name[n] <= pattern[q + 2]);
+                        q += 3;
+                    } else {
+                        hit = hit || pattern[q] == name[n];
+                        ++q;
+                    }
+                }
+                if (closed && hit != negate) {
+                    p = q + 1, ++n;
+                    advanced = true;
+                } else if (!closed && name[n] == '[') {  // an unclosed '[' is a literal
+                    ++p, ++n;
+                    advanced = true;
+                }
+            } else if (c == name[n]) {
+                ++p, ++n;
+                advanced = true;
+            }
+        }
+        if (advanced) continue;
+        if (star_p == std::string_view::npos) return false;
+        p = star_p + 1;
+        n = ++star_n;
+    }
+    while (p < pattern.size() && pattern[p] == '*') ++p;
+    return p == pattern.size();
+}
+
+inline std::string_view trim_right(std::string_view s)
+{
+    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+    return s;
+}
+
+// A header value as a table cell: strings bare, booleans True/False, numbers in their shortest
+// round-trip form with floats keeping a decimal point (90.0, 1e-05).
+inline std::string cell_text(const card_value& v)
+{
+    struct visitor {
+        std::string operator()(std::monostate) const { return ""; }
+        std::string operator()(bool b) const { return b ? "True" : "False"; }
+        std::string operator()(std::int64_t i) const { return std::to_string(i); }
+        std::string operator()(double d) const
+        {
+            std::string s = detail::format_double(d);
+            if (s.find_first_of(".eEn") == std::string::npos) s += ".0";  // n: nan, inf
+            return s;
+        }
+        std::string operator()(const std::string& s) const { return std::string(trim_right(s)); }
+    };
+    return std::visit(visitor{}, v);
+}
+
+inline bool is_commentary(std::string_view keyword)
+{
+    return iequals(keyword, "COMMENT") || iequals(keyword, "HISTORY");
+}
+
+// The cell for one keyword of one header: commentary cards joined with ',', else the first card.
+inline std::optional<std::string> cell(const header& h, std::string_view keyword)
+{
+    if (is_commentary(keyword)) {
+        std::optional<std::string> joined;
+        for (const auto& c : h.cards()) {
+            if (!iequals(c.keyword, keyword)) continue;
+            joined = joined ? *joined + "," + cell_text(c.value) : cell_text(c.value);
+        }
+        return joined;
+    }
+    const card* c = h.find(keyword);
+    if (!c) return std::nullopt;
+    return cell_text(c->value);
+}
+
+// Sort order of header values: numbers (bool as 0/1) by value, then strings, then missing.
+inline int rank(const card_value* v)
+{
+    if (!v || std::holds_alternative<std::monostate>(*v)) return 2;
+    return std::holds_alternative<std::string>(*v) ? 1 : 0;
+}
+
+inline double number(const card_value& v)
+{
+    if (const auto* b = std::get_if<bool>(&v)) return *b ? 1 : 0;
+    if (const auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
+    if (const auto* d = std::get_if<double>(&v)) return *d;
+    return 0;
+}
+
+inline bool looks_like_fits(const std::filesystem::path& path)
+{
+    std::ifstream f(path, std::ios::binary);
+    char head[9] = {};
+    f.read(head, sizeof head);
+    if (f.gcount() >= 2 && static_cast<unsigned char>(head[0]) == 0x1F && static_cast<unsigned char>(head[1]) == 0x8B)
+        return true;  // gzip: the header read decides
+    return f.gcount() == 9 && std::string_view(head, 9) == "SIMPLE  =";
+}
+
+}  // namespace detail::collection
+
+// One condition on a header keyword (keyword names are case-insensitive):
+//   {"imagetyp", "light"}  string value: whole value, case-insensitive ("*" means present with any value)
+//   {"exposure", 90}       number or bool: numeric equality with a number or bool card (90 matches 90.0)
+//   keyword_match::regex("object", "^m[0-9]+")  case-insensitive regular-expression search in a string value
+//   keyword_match::missing("object")            the keyword is absent
+// A string never matches a number card nor a number a string card.
+class keyword_match {
+public:
+    keyword_match(std::string keyword, std::string value) : keyword_(std::move(keyword))
+    {
+        if (value == "*")
+            test_ = [](const card&) { return true; };
+        else
+            test_ = [value = std::move(value)](const card& c) {
+                const auto* s = std::get_if<std::string>(&c.value);
+                return s && detail::collection::iequals(detail::collection::trim_right(*s), detail::collection::trim_right(value));
+            };
+    }
+    keyword_match(std::string keyword, const char* value) : keyword_match(std::move(keyword), std::string(value)) {}
+
+    template <class N, class = std::enable_if_t<std::is_arithmetic_v<N>>>
+    keyword_match(std::string keyword, N value) : keyword_(std::move(keyword))
+    {
+        const double want = static_cast<double>(value);
+        test_ = [want](const card& c) {
+            return !std::holds_alternative<std::string>(c.value) && !std::holds_alternative<std::monostate>(c.value) &&
+                   detail::collection::number(c.value) == want;
+        };
+    }
+
+    static keyword_match regex(std::string keyword, const std::string& pattern)
+    {
+        std::regex re;
+        try {
+            re = std::regex(pattern, std::regex::ECMAScript | std::regex::icase);
+        } catch (const std::regex_error& e) {
+            throw value_error("bad regular expression '" + pattern + "' for keyword '" + keyword + "': " + e.what());
+        }
+        keyword_match m(std::move(keyword));
+        m.test_ = [re](const card& c) {
+            const auto* s = std::get_if<std::string>(&c.value);
+            return s && std::regex_search(*s, re);
+        };
+        return m;
+    }
+
+    static keyword_match missing(std::string keyword)
+    {
+        keyword_match m(std::move(keyword));
+        m.missing_ = true;
+        return m;
+    }
+
+    const std::string& keyword() const noexcept { return keyword_; }
+
+    bool operator()(const header& h) const
+    {
+        const card* c = h.find(keyword_);
+        if (missing_) return c == nullptr;
+        return c != nullptr && test_(*c);
+    }
+
+private:
+    explicit keyword_match(std::string keyword) : keyword_(std::move(keyword)) {}
+
+    std::string keyword_;
+    bool missing_ = false;
+    std::function<bool(const card&)> test_;
+};
+
+// A table of header keywords, one row per file; missing keywords are empty cells.
+class summary_table {
+public:
+    summary_table(std::vector<std::string> columns, std::vector<std::vector<std::string>> rows)
+        : columns_(std::move(columns)), rows_(std::move(rows))
+    {}
+
+    const std::vector<std::string>& columns() const noexcept { return columns_; }
+    const std::vector<std::vector<std::string>>& rows() const noexcept { return rows_; }
+
+    // Aligned columns under a header line; cells longer than `max_width` are cut with "...".
+    void print(std::ostream& os, std::size_t max_width = 40) const
+    {
+        const auto clip = [max_width](const std::string& s) {
+            return s.size() <= max_width || max_width < 4 ? s : s.substr(0, max_width - 3) + "...";
+        };
+        std::vector<std::size_t> width(columns_.size());
+        for (std::size_t c = 0; c < columns_.size(); ++c) {
+            width[c] = clip(columns_[c]).size();
+            for (const auto& row : rows_) width[c] = std::max(width[c], clip(row[c]).size());
+        }
+        const auto line = [&](const std::vector<std::string>& cells) {
+            std::string out;
+            for (std::size_t c = 0; c < cells.size(); ++c) {
+                const std::string text = clip(cells[c]);
+                out += text;
+                if (c + 1 < cells.size()) out += std::string(width[c] - text.size() + 2, ' ');
+            }
+            os << out << '\n';
+        };
+        line(columns_);
+        std::vector<std::string> rule;
+        for (std::size_t w : width) rule.emplace_back(w, '-');
+        line(rule);
+        for (const auto& row : rows_) line(row);
+    }
+
+    // RFC 4180 CSV: cells with a comma, quote or line break are quoted, quotes doubled.
+    void write_csv(std::ostream& os) const
+    {
+        const auto quoted = [](const std::string& s) {
+            if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+            std::string q = "\"";
+            for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+            return q + "\"";
+        };
+        const auto line = [&](const std::vector<std::string>& cells) {
+            for (std::size_t c = 0; c < cells.size(); ++c) os << (c ? "," : "") << quoted(cells[c]);
+            os << "\r\n";
+        };
+        line(columns_);
+        for (const auto& row : rows_) line(row);
+    }
+
+private:
+    std::vector<std::string> columns_;
+    std::vector<std::vector<std::string>> rows_;
+};
+
+inline std::ostream& operator<<(std::ostream& os, const summary_table& t)
+{
+    t.print(os);
+    return os;
+}
+
+// One image of a collection, read when the iteration reaches it.
+template <class T>
+struct frame {
+    std::string file;              // the bare file name
+    std::filesystem::path path;    // where it was read from
+    ccdx::image<T> image;
+};
+
+// The images of a collection, read one at a time. With a save folder, each frame (as the loop
+// body left it) is written there under its own name when the loop moves on to the next, so a
+// `break` leaves the current frame unsaved.
+template <class T>
+class frame_range {
+public:
+    struct source {
+        std::string file;
+        std::filesystem::path path;
+    };
+
+    frame_range(std::vector<source> sources, read_options read, std::filesystem::path save_to, write_options write)
+        : sources_(std::move(sources)), read_(std::move(read)), save_to_(std::move(save_to)), write_(write)
+    {
+        if (!save_to_.empty() && !std::filesystem::is_directory(save_to_))
+            throw fits_error("save folder '" + save_to_.string() + "' does not exist");
+    }
+
+    class iterator {
+    public:
+        using value_type = frame<T>;
+        using reference = frame<T>&;
+        using difference_type = std::ptrdiff_t;
+        using iterator_category = std::input_iterator_tag;
+
+        iterator(const frame_range* range, std::size_t index) : range_(range), index_(index) {}
+
+        frame<T>& operator*()
+        {
+            if (!loaded_) {
+                const auto& s = range_->sources_[index_];
+                current_.file = s.file;
+                current_.path = s.path;
+                current_.image = read_fits<T>(s.path, range_->read_);
+                loaded_ = true;
+            }
+            return current_;
+        }
+        frame<T>* operator->() { return &**this; }
+
+        iterator& operator++()
+        {
+            if (loaded_ && !range_->save_to_.empty())
+                write_fits(current_.image, range_->save_to_ / current_.file, range_->write_);
+            loaded_ = false;
+            ++index_;
+            return *this;
+        }
+
+        bool operator==(const iterator& o) const { return index_ == o.index_; }
+        bool operator!=(const iterator& o) const { return index_ != o.index_; }
+
+    private:
+        const frame_range* range_;
+        std::size_t index_;
+        bool loaded_ = false;
+        frame<T> current_;
+    };
+
+    iterator begin() const { return iterator(this, 0); }
+    iterator end() const { return iterator(this, sources_.size()); }
+    std::size_t size() const noexcept { return sources_.size(); }
+
+private:
+    std::vector<source> sources_;
+    read_options read_;
+    std::filesystem::path save_to_;
+    write_options write_;
+};
+
+class image_collection {
+public:
+    struct entry {
+        std::string file;       // bare file name, relative to location()
+        ccdx::header header;
+    };
+
+    // Every FITS file in `folder` (see collection_options). A missing folder, or one with no
+    // readable FITS file, throws fits_error; unreadable files are skipped with a warning.
+    explicit image_collection(std::filesystem::path folder, collection_options options = {})
+        : location_(std::move(folder)), options_(std::move(options))
+    {
+        refresh();
+    }
+
+    const std::filesystem::path& location() const noexcept { return location_; }
+    std::size_t size() const noexcept { return entries_.size(); }
+    bool empty() const noexcept { return entries_.empty(); }
+
+    std::vector<std::string> files() const
+    {
+        std::vector<std::string> out;
+        for (const auto& e : entries_) out.push_back(e.file);
+        return out;
+    }
+    std::vector<std::filesystem::path> paths() const
+    {
+        std::vector<std::filesystem::path> out;
+        for (const auto& e : entries_) out.push_back(location_ / e.file);
+        return out;
+    }
+
+    // The files skipped at the last (re)read, each with the reason.
+    const std::vector<std::pair<std::string, std::string>>& skipped() const noexcept { return skipped_; }
+
+    // Iteration over (file, header) entries, in the collection's order.
+    const std::vector<entry>& entries() const noexcept { return entries_; }
+    auto begin() const noexcept { return entries_.begin(); }
+    auto end() const noexcept { return entries_.end(); }
+
+    // The files whose headers satisfy every condition, as a collection of its own (maybe empty).
+    image_collection filter(const std::vector<keyword_match>& conditions) const
+    {
+        image_collection out = *this;
+        out.entries_.clear();
+        for (const auto& e : entries_)
+            if (std::all_of(conditions.begin(), conditions.end(), [&](const keyword_match& m) { return m(e.header); }))
+                out.entries_.push_back(e);
+        out.chosen_ = out.files();
+        return out;
+    }
+
+    // The value of `keyword` in each file (std::monostate where it is missing); with `unique`,
+    // each distinct value once, in order of first appearance.
+    std::vector<card_value> values(std::string_view keyword, bool unique = false) const
+    {
+        std::vector<card_value> out;
+        for (const auto& e : entries_) {
+            const card* c = e.header.find(keyword);
+            card_value v = c ? c->value : card_value{};
+            if (!unique || std::find(out.begin(), out.end(), v) == out.end()) out.push_back(std::move(v));
+        }
+        return out;
+    }
+
+    // Orders the files by these keywords (first one first): numbers by value, then strings,
+    // then files missing the keyword; ties keep their order.
+    void sort(const std::vector<std::string>& keywords)
+    {
+        if (keywords.empty()) throw value_error("sort needs at least one keyword");
+        std::stable_sort(entries_.begin(), entries_.end(), [&](const entry& x, const entry& y) {
+            for (const auto& k : keywords) {
+                const card* cx = x.header.find(k);
+                const card* cy = y.header.find(k);
+                const card_value* vx = cx ? &cx->value : nullptr;
+                const card_value* vy = cy ? &cy->value : nullptr;
+                const int rx = detail::collection::rank(vx), ry = detail::collection::rank(vy);
+                if (rx != ry) return rx < ry;
+                if (rx == 0) {
+                    const double a = detail::collection::number(*vx), b = detail::collection::number(*vy);
+                    if (a != b) return a < b;
+                } else if (rx == 1) {
+                    const auto& a = std::get<std::string>(*vx);
+                    const auto& b = std::get<std::string>(*vy);
+                    if (a != b) return a < b;
+                }
+            }
+            return false;
+        });
+        if (chosen_) chosen_ = files();
+    }
+
+    // Reads the headers again: the folder is listed again, or, for a filtered collection, the
+    // same files are re-read (files gone since are skipped with a warning).
+    void refresh()
+    {
+        namespace fs = std::filesystem;
+        std::error_code ec;
+        if (!fs::is_directory(location_, ec)) throw fits_error("folder '" + location_.string() + "' does not exist");
+        std::vector<std::string> names;
+        if (chosen_) {
+            names = *chosen_;
+        } else {
+            for (const auto& d : fs::directory_iterator(location_, ec)) {
+                if (!d.is_regular_file(ec)) continue;
+                const std::string name = d.path().filename().string();
+                if (selected(name, d.path())) names.push_back(name);
+            }
+            if (ec) throw fits_error("cannot list folder '" + location_.string() + "': " + ec.message());
+            std::sort(names.begin(), names.end());
+        }
+
+        std::vector<entry> entries;
+        skipped_.clear();
+        for (const auto& name : names) {
+            try {
+                entries.push_back({name, read_fits_header(location_ / name, options_.read)});
+            } catch (const std::exception& e) {
+                skipped_.emplace_back(name, e.what());
+                const std::string message = "skipping '" + (location_ / name).string() + "': " + e.what();
+                if (options_.warn)
+                    options_.warn(message);
+                else
+                    std::clog << "ccdx: warning: " << message << '\n';
+            }
+        }
+        if (entries.empty() && !chosen_) {
+            std::string wanted;
+            for (const auto& e : options_.extensions) wanted += (wanted.empty() ? "" : " ") + e;
+            throw fits_error("no readable FITS files in folder '" + location_.string() + "'" +
+                             (options_.find_by_reading ? std::string(" (read every file)") : " (looked for " + wanted + ")"));
+        }
+        entries_ = std::move(entries);
+    }
+
+    // File plus the given keywords (in the spelling given, duplicates dropped), or, when none are
+    // given, every keyword in order of first appearance, lower-cased. COMMENT and HISTORY cards
+    // are joined with ','.
+    summary_table summary(std::vector<std::string> keywords = {}) const
+    {
+        using namespace detail::collection;
+        if (keywords.empty() || (keywords.size() == 1 && keywords[0] == "*")) {
+            keywords.clear();
+            for (const auto& e : entries_)
+                for (const auto& c : e.header.cards()) {
+                    if (trim_right(c.keyword).empty()) continue;
+                    const std::string k = lowercase(c.keyword);
+                    if (std::find(keywords.begin(), keywords.end(), k) == keywords.end()) keywords.push_back(k);
+                }
+        }
+        std::vector<std::string> columns{"file"};
+        for (auto& k : keywords)
+            if (!iequals(k, "file") &&
+                std::none_of(columns.begin(), columns.end(), [&](const std::string& c) { return iequals(c, k); }))
+                columns.push_back(k);
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& e : entries_) {
+            std::vector<std::string> row{e.file};
+            for (std::size_t c = 1; c < columns.size(); ++c) row.push_back(cell(e.header, columns[c]).value_or(""));
+            rows.push_back(std::move(row));
+        }
+        return summary_table(std::move(columns), std::move(rows));
+    }
+
+    // The images, read lazily (see frame_range); with `save_to`, each is written there under its
+    // own name after the loop body has run on it.
+    template <class T = float>
+    frame_range<T> ccds(std::filesystem::path save_to = {}, write_options write = {}) const
+    {
+        std::vector<typename frame_range<T>::source> sources;
+        for (const auto& e : entries_) sources.push_back({e.file, location_ / e.file});
+        return frame_range<T>(std::move(sources), options_.read, std::move(save_to), write);
+    }
+
+private:
+    bool selected(const std::string& name, const std::filesystem::path& path) const
+    {
+        using detail::collection::glob_match;
+        if (!options_.include.empty() &&
+            std::none_of(options_.include.begin(), options_.include.end(), [&](const std::string& g) { return glob_match(g, name); }))
+            return false;
+        if (std::any_of(options_.exclude.begin(), options_.exclude.end(), [&](const std::string& g) { return glob_match(g, name); }))
+            return false;
+        if (options_.find_by_reading) return detail::collection::looks_like_fits(path);
+        return std::any_of(options_.extensions.begin(), options_.extensions.end(),
+                           [&](const std::string& ext) { return detail::collection::iends_with(name, ext); });
+    }
+
+    std::filesystem::path location_;
+    collection_options options_;
+    std::optional<std::vector<std::string>> chosen_;   // set for a filtered collection
+    std::vector<entry> entries_;
+    std::vector<std::pair<std::string, std::string>> skipped_;
+};
+
+}  // namespace ccdx

@@ -1,0 +1,557 @@
+#pragma once
+// FITS I/O: an image<T> read from and written to a FITS file the way astropy's CCDData does it
+// (data in the primary HDU with BUNIT, standard deviation in extension UNCERT, mask in extension
+// MASK), for every image a camera writes: any BITPIX, BZERO/BSCALE, BLANK, gzip/bzip2/compress
+// files and tile compression.
+//
+// Units: BUNIT gives the unit, and an explicit BUNIT = '' (astropy writes it for composite
+// dimensionless units such as adu / adu) means dimensionless. A file with no BUNIT at all says
+// nothing about its unit, so reading it needs read_options::unit, as astropy requires; ccdx
+// writes BUNIT = '' for a dimensionless image so that its own files always read back.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include <xtensor/xmanipulation.hpp>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+#include "ccdx/core/error.hpp"
+#include "ccdx/core/header.hpp"
+#include "ccdx/core/image.hpp"
+#include "ccdx/core/section.hpp"
+#include "ccdx/core/unit.hpp"
+#include "ccdx/io/detail/fits_file.hpp"
+#include "ccdx/io/detail/staged_file.hpp"
+
+namespace ccdx {
+
+struct read_options {
+    std::optional<ccdx::unit> unit;  // overrides BUNIT; required when the file has none
+    // HDU number (0 = primary) or EXTNAME. Default: the primary HDU, or the first image HDU with
+    // data (tile-compressed ones included) when the primary is empty.
+    std::variant<std::monostate, int, std::string> hdu;
+    std::string uncertainty_hdu = "UNCERT";  // "" = don't read
+    std::string mask_hdu = "MASK";           // "" = don't read
+};
+
+struct write_options {
+    bool overwrite = false;
+    // int16 and uint16 (BZERO = 32768) store values rounded to integers; NaN or a value outside
+    // the type's range is an error. The uncertainty is stored as float32 unless float64 is chosen.
+    enum class pixel_type { float32, float64, int16, uint16 } bitpix = pixel_type::float32;
+    bool compress = false;  // tile compression: RICE for integers, lossless GZIP for floats
+    bool checksum = false;  // CHECKSUM and DATASUM in every HDU
+};
+
+namespace detail {
+
+// The file's name without its folder, FITS suffix and compression suffix: "kelt-16.fit.gz" -> "kelt-16".
+inline std::string image_name(const std::filesystem::path& p)
+{
+    std::filesystem::path name = p.filename();
+    for (const char* z : {".gz", ".bz2", ".Z", ".fz"})
+        if (name.extension() == z) name = name.stem();
+    return name.stem().string();
+}
+
+// The image HDU a read_options selects, with the file positioned on it.
+struct selected_hdu {
+    int number = 1;           // cfitsio's 1-based number
+    bool found_by_search = false;  // the primary was empty: its cards are merged as astropy does
+    shape2 shape{};
+};
+
+inline bool has_data(const std::vector<long long>& axes) { return !axes.empty(); }
+
+inline shape2 image_shape(const fits_handle& f)
+{
+    const std::vector<long long> n = f.axes();
+    const std::string where = "HDU " + std::to_string(f.current_hdu() - 1);
+    if (n.empty()) throw_fits(f.path(), where + " has no data (NAXIS = 0)");
+    for (long long v : n)
+        if (v <= 0) throw_fits(f.path(), where + " has an axis of length " + std::to_string(v));
+    // Axes beyond the second must be degenerate: ccdx images are 2-D.
+    for (std::size_t i = 2; i < n.size(); ++i) {
+        if (n[i] != 1) {
+            std::string dims;
+            for (std::size_t k = n.size(); k-- > 0;) dims += std::to_string(n[k]) + (k ? " x " : "");
+            throw_fits(f.path(), where + " is a " + std::to_string(n.size()) + "-D array (" + dims +
+                                     "); ccdx reads 2-D images");
+        }
+    }
+    const auto rows = static_cast<unsigned long long>(n.size() > 1 ? n[1] : 1);
+    const auto cols = static_cast<unsigned long long>(n[0]);
+    // Checked before anything is allocated: the pixel count must fit in memory arithmetic.
+    if (rows > std::numeric_limits<std::size_t>::max() / sizeof(double) / cols)
+        throw_fits(f.path(), where + " claims " + std::to_string(rows) + " x " + std::to_string(cols) +
+                                 " pixels, more than can be addressed");
+    return {static_cast<std::size_t>(rows), static_cast<std::size_t>(cols)};
+}
+
+inline selected_hdu select_hdu(const fits_handle& f, const read_options& o)
+{
+    selected_hdu s;
+    if (const int* n = std::get_if<int>(&o.hdu)) {
+        const int count = f.hdu_count();
+        if (*n < 0 || *n >= count)
+            throw_fits(f.path(), "has no HDU " + std::to_string(*n) + " (it has " + std::to_string(count) + ")");
+        f.move_to(*n + 1);
+    } else if (const std::string* name = std::get_if<std::string>(&o.hdu)) {
+        if (!f.move_to_named(*name)) throw_fits(f.path(), "has no image HDU named '" + *name + "'");
+    } else {
+        f.move_to(1);
+        if (!has_data(f.axes())) {
+            const int count = f.hdu_count();
+            bool found = false;
+            for (int h = 2; h <= count && !found; ++h) {
+                f.move_to(h);
+                if (!f.is_image() || !has_data(f.axes())) continue;
+                const std::string extname = f.string_key("EXTNAME");
+                // The uncertainty and mask planes are never the data.
+                if ((!o.uncertainty_hdu.empty() && iequals(extname, o.uncertainty_hdu)) ||
+                    (!o.mask_hdu.empty() && iequals(extname, o.mask_hdu)))
+                    continue;
+                found = true;
+            }
+            if (!found) throw_fits(f.path(), "has no image data (the primary HDU is empty and no image extension has data)");
+            s.found_by_search = true;
+        }
+    }
+    if (!f.is_image())
+        throw_fits(f.path(), "HDU " + std::to_string(f.current_hdu() - 1) + " is a table, not an image");
+    s.number = f.current_hdu();
+    s.shape = image_shape(f);
+    return s;
+}
+
+template <class T>
+constexpr int fits_datatype()
+{
+    return std::is_same_v<T, float> ? TFLOAT : TDOUBLE;
+}
+
+// Reads rows [row0, row0 + nrows) x columns [col0, col0 + ncols) of the current image HDU into
+// out (row-major), applying BSCALE/BZERO and turning BLANK (and NaN) into NaN.
+template <class T>
+void read_pixels(const fits_handle& f, shape2 shape, std::size_t row0, std::size_t nrows, std::size_t col0,
+                 std::size_t ncols, T* out, const std::string& what)
+{
+    if (nrows == 0 || ncols == 0) return;
+    int anynul = 0, status = 0, bitpix = 0;
+    fits_get_img_type(f.get(), &bitpix, &status);
+    // BLANK (ZBLANK in quantized tile-compressed floats) marks missing values: they become NaN.
+    // Plain float pixels are NaN already, and a null value of 0 spares cfitsio testing each.
+    const bool may_hold_blanks = bitpix > 0 || fits_is_compressed_image(f.get(), &status);
+    T nan = may_hold_blanks ? std::numeric_limits<T>::quiet_NaN() : T(0);
+    const std::vector<long long> axes = f.axes();
+    if (col0 == 0 && ncols == shape[1]) {
+        std::vector<LONGLONG> first(axes.size(), 1);
+        first[0] = 1;
+        if (first.size() > 1) first[1] = static_cast<LONGLONG>(row0 + 1);
+        fits_read_pixll(f.get(), fits_datatype<T>(), first.data(), static_cast<LONGLONG>(nrows * ncols), &nan, out,
+                        &anynul, &status);
+    } else {
+        std::vector<long> first(axes.size(), 1), last(axes.size(), 1), inc(axes.size(), 1);
+        first[0] = static_cast<long>(col0 + 1);
+        last[0] = static_cast<long>(col0 + ncols);
+        if (axes.size() > 1) {
+            first[1] = static_cast<long>(row0 + 1);
+            last[1] = static_cast<long>(row0 + nrows);
+        }
+        fits_read_subset(f.get(), fits_datatype<T>(), first.data(), last.data(), inc.data(), &nan, out, &anynul,
+                         &status);
+    }
+    f.check(status, "cannot read the " + what + " (HDU " + std::to_string(f.current_hdu() - 1) + ")");
+}
+
+// Reading one pixel at the far end first finds a truncated file, or NAXISn that promise more
+// data than the file holds, before a large buffer is allocated.
+template <class T>
+void probe_last_pixel(const fits_handle& f, shape2 shape, std::size_t row_end, std::size_t col_end,
+                      const std::string& what)
+{
+    T last{};
+    read_pixels<T>(f, shape, row_end - 1, 1, col_end - 1, 1, &last, what);
+}
+
+// A freshly allocated plane is written once, front to back. Linux maps it 4 KiB at a time on
+// first touch, which on a virtual machine costs more than decoding the pixels; asking for
+// transparent huge pages (as numpy does for large arrays) makes that 512 times fewer faults.
+inline void prefer_huge_pages(void* p, std::size_t bytes)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    constexpr std::uintptr_t huge = std::uintptr_t{1} << 21;
+    if (bytes < 2 * huge) return;
+    const auto begin = reinterpret_cast<std::uintptr_t>(p);
+    const std::uintptr_t lo = (begin + huge - 1) & ~(huge - 1);
+    const std::uintptr_t hi = (begin + bytes) & ~(huge - 1);
+    if (hi > lo) ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);  // advice only: failure is harmless
+#else
+    (void)p, (void)bytes;
+#endif
+}
+
+template <class T>
+xt::xtensor<T, 2> read_plane(const fits_handle& f, shape2 shape, const section& s, const std::string& what)
+{
+    const std::size_t nrows = s.rows.size(), ncols = s.cols.size();
+    if (nrows && ncols) probe_last_pixel<T>(f, shape, s.rows.end, s.cols.end, what);
+    auto plane = xt::xtensor<T, 2>::from_shape({nrows, ncols});
+    prefer_huge_pages(plane.data(), plane.size() * sizeof(T));
+    read_pixels<T>(f, shape, s.rows.begin, nrows, s.cols.begin, ncols, plane.data(), what);
+    return plane;
+}
+
+// A mask plane of any pixel type: 0 stays 0, bit patterns 1..255 are kept, any other nonzero
+// value (negative, larger, fractional, NaN) becomes 1, "bad".
+inline xt::xtensor<mask_t, 2> read_mask(const fits_handle& f, shape2 shape, const section& s)
+{
+    int status = 0, equivalent = 0;
+    fits_get_img_equivtype(f.get(), &equivalent, &status);
+    f.check(status, "cannot read the mask's pixel type");
+    const std::size_t nrows = s.rows.size(), ncols = s.cols.size();
+    auto mask = xt::xtensor<mask_t, 2>::from_shape({nrows, ncols});
+    if (nrows == 0 || ncols == 0) return mask;
+    prefer_huge_pages(mask.data(), mask.size());
+    probe_last_pixel<double>(f, shape, s.rows.end, s.cols.end, "mask");
+    if (equivalent == BYTE_IMG) {
+        // uint8 is what astropy and ccdx write: read straight into the mask.
+        mask_t zero = 0;
+        int anynul = 0;
+        std::vector<long> first{static_cast<long>(s.cols.begin + 1), static_cast<long>(s.rows.begin + 1)};
+        std::vector<long> last{static_cast<long>(s.cols.end), static_cast<long>(s.rows.end)};
+        std::vector<long> inc{1, 1};
+        const std::size_t naxis = f.axes().size();
+        first.resize(naxis, 1), last.resize(naxis, 1), inc.resize(naxis, 1);
+        fits_read_subset(f.get(), TBYTE, first.data(), last.data(), inc.data(), &zero, mask.data(), &anynul, &status);
+        f.check(status, "cannot read the mask");
+        return mask;
+    }
+    // Other types: a few rows at a time through double.
+    const std::size_t chunk_rows = std::max<std::size_t>(1, (std::size_t{1} << 16) / ncols);
+    std::vector<double> buffer(chunk_rows * ncols);
+    for (std::size_t r = 0; r < nrows; r += chunk_rows) {
+        const std::size_t n = std::min(chunk_rows, nrows - r);
+        read_pixels<double>(f, shape, s.rows.begin + r, n, s.cols.begin, ncols, buffer.data(), "mask");
+        mask_t* out = mask.data() + r * ncols;
+        for (std::size_t i = 0; i < n * ncols; ++i) {
+            const double v = buffer[i];
+            out[i] = v == 0 ? 0 : (v >= 1 && v <= 255 && v == std::floor(v)) ? static_cast<mask_t>(v) : 1;
+        }
+    }
+    return mask;
+}
+
+// Cards of the primary header that an extension's header lacks, appended as astropy does when
+// it takes the data from the first image extension.
+inline void merge_primary(header& h, const header& primary)
+{
+    for (const card& c : primary) {
+        if (is_structural(c.keyword)) continue;
+        if (is_commentary(c.keyword)) {
+            bool present = false;
+            for (const card& d : h)
+                if (iequals(d.keyword, c.keyword) && d.value == c.value) present = true;
+            if (!present) h.set(c.keyword, c.value, c.comment);
+        } else if (!h.contains(c.keyword)) {
+            h.set(c.keyword, c.value, c.comment);
+        }
+    }
+}
+
+inline ccdx::unit unit_of(const fits_handle& f, const header& h, const read_options& o)
+{
+    if (o.unit) return *o.unit;
+    const card* bunit = h.find("BUNIT");
+    if (!bunit)
+        throw unit_error("FITS file " + quoted(f.path()) +
+                         " has no BUNIT keyword: give its unit with read_options::unit");
+    const std::string text = std::holds_alternative<std::string>(bunit->value) ? std::get<std::string>(bunit->value)
+                                                                                : to_string(bunit->value);
+    try {
+        return ccdx::unit(text);
+    } catch (const unit_error& e) {
+        throw unit_error("FITS file " + quoted(f.path()) + ": BUNIT '" + text + "' is not a unit ccdx reads (" +
+                         e.what() + "); give the unit with read_options::unit");
+    }
+}
+
+// Standard deviation from an UNCERT extension, whichever of astropy's three kinds it holds.
+template <class T>
+void to_standard_deviation(const fits_handle& f, xt::xtensor<T, 2>& u)
+{
+    const std::string utype = f.string_key("UTYPE");
+    if (utype.empty() || utype == "StdDevUncertainty") return;  // astropy's default when UTYPE is absent
+    if (utype == "VarianceUncertainty") {
+        for (T& v : u) v = std::sqrt(v);
+    } else if (utype == "InverseVariance") {
+        for (T& v : u) v = T(1) / std::sqrt(v);
+    } else {
+        throw_fits(f.path(), "extension '" + f.string_key("EXTNAME") + "' has UTYPE = '" + utype +
+                                 "'; ccdx reads StdDevUncertainty, VarianceUncertainty and InverseVariance");
+    }
+}
+
+// The extension named `extname`, checked to have the data's shape; false if there is none.
+inline bool move_to_companion(const fits_handle& f, const std::string& extname, shape2 shape)
+{
+    if (extname.empty() || !f.move_to_named(extname)) return false;
+    const shape2 s = image_shape(f);
+    if (s != shape)
+        throw_fits(f.path(), "extension '" + extname + "' has shape " + to_string(s) +
+                                 ", the data has shape " + to_string(shape));
+    return true;
+}
+
+template <class T>
+image<T> read_image(const std::filesystem::path& path, const read_options& o, const std::optional<section>& part)
+{
+    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "read_fits reads float or double images");
+    fits_handle f(path, fits_handle::mode::read);
+    const selected_hdu hdu = select_hdu(f, o);
+    f.verify_complete();
+    header h = read_header(f);
+    if (hdu.found_by_search) {
+        f.move_to(1);
+        merge_primary(h, read_header(f));
+        f.move_to(hdu.number);
+    }
+    const section s = part ? *part : section{{0, hdu.shape[0]}, {0, hdu.shape[1]}};
+    if (s.rows.end > hdu.shape[0] || s.cols.end > hdu.shape[1] || s.rows.begin > s.rows.end ||
+        s.cols.begin > s.cols.end)
+        throw_fits(path, "section " + to_string(s) + " lies outside the image of shape " + to_string(hdu.shape));
+
+    image<T> out(read_plane<T>(f, hdu.shape, s, "data"), unit_of(f, h, o));
+    if (move_to_companion(f, o.uncertainty_hdu, hdu.shape)) {
+        auto u = read_plane<T>(f, hdu.shape, s, "uncertainty");
+        to_standard_deviation(f, u);
+        out.set_uncertainty(std::move(u));
+    }
+    f.move_to(hdu.number);
+    if (move_to_companion(f, o.mask_hdu, hdu.shape)) out.set_mask(read_mask(f, hdu.shape, s));
+    // A reversed section reads high to low, as the string ran.
+    if (s.rows.reversed || s.cols.reversed) {
+        auto flip = [&](auto& plane) {
+            if (s.rows.reversed) plane = xt::eval(xt::flip(plane, 0));
+            if (s.cols.reversed) plane = xt::eval(xt::flip(plane, 1));
+        };
+        flip(out.data());
+        if (out.has_uncertainty()) flip(out.uncertainty());
+        if (out.has_mask()) flip(out.mask());
+    }
+    out.header() = std::move(h);
+    out.set_name(image_name(path));
+    return out;
+}
+
+}  // namespace detail
+
+// The image in a FITS file: data, uncertainty (UNCERT), mask (MASK), unit (BUNIT) and header.
+template <class T = float>
+image<T> read_fits(const std::filesystem::path& path, const read_options& options = {})
+{
+    return detail::read_image<T>(path, options, std::nullopt);
+}
+
+// Rows [row_begin, row_end) (0-based) of the image, with its uncertainty and mask: what a
+// streaming combine reads, a band at a time.
+template <class T = float>
+image<T> read_fits_rows(const std::filesystem::path& path, std::size_t row_begin, std::size_t row_end,
+                        const read_options& options = {})
+{
+    if (row_begin > row_end)
+        throw fits_error("FITS file " + detail::quoted(path) + ": row range [" + std::to_string(row_begin) + ", " +
+                         std::to_string(row_end) + ") runs backwards");
+    detail::fits_handle probe(path, detail::fits_handle::mode::read);
+    const shape2 shape = detail::select_hdu(probe, options).shape;
+    if (row_end > shape[0])
+        throw fits_error("FITS file " + detail::quoted(path) + ": rows [" + std::to_string(row_begin) + ", " +
+                         std::to_string(row_end) + ") lie outside the image of shape " + to_string(shape));
+    return detail::read_image<T>(path, options, section{{row_begin, row_end}, {0, shape[1]}});
+}
+
+// A rectangle of the image (e.g. parse_section("[100:200,1:50]", rows, cols)), reading only
+// those pixels; a reversed range comes back flipped.
+template <class T = float>
+image<T> read_fits_section(const std::filesystem::path& path, const section& part, const read_options& options = {})
+{
+    return detail::read_image<T>(path, options, part);
+}
+
+// The header of the image HDU read_fits would read, without reading any pixel.
+inline header read_fits_header(const std::filesystem::path& path, const read_options& options = {})
+{
+    detail::fits_handle f(path, detail::fits_handle::mode::read);
+    const detail::selected_hdu hdu = detail::select_hdu(f, options);
+    header h = detail::read_header(f);
+    if (hdu.found_by_search) {
+        f.move_to(1);
+        detail::merge_primary(h, detail::read_header(f));
+    }
+    return h;
+}
+
+// (rows, cols) of the image HDU read_fits would read.
+inline shape2 read_fits_shape(const std::filesystem::path& path, const read_options& options = {})
+{
+    detail::fits_handle f(path, detail::fits_handle::mode::read);
+    return detail::select_hdu(f, options).shape;
+}
+
+namespace detail {
+
+// int16 / uint16 output holds integers: refuse NaN and values out of range before any file exists.
+template <class T>
+void check_integer_range(const xt::xtensor<T, 2>& data, double lo, double hi, const char* type,
+                         const std::filesystem::path& path)
+{
+    for (std::size_t i = 0; i < data.size(); ++i) {
+        const double v = static_cast<double>(data.data()[i]);
+        if (!(v >= lo - 0.5 && v < hi + 0.5)) {
+            const std::size_t cols = data.shape()[1];
+            throw fits_error("FITS file " + quoted(path) + ": pixel (" + std::to_string(i / cols) + ", " +
+                             std::to_string(i % cols) + ") = " + std::to_string(v) + " cannot be stored as " +
+                             type + " (write float32 instead)");
+        }
+    }
+}
+
+template <class P>
+void write_plane(const fits_handle& f, int bitpix, int datatype, const P* pixels, shape2 shape, bool compress,
+                 const char* what)
+{
+    int status = 0;
+    if (compress) {
+        fits_set_compression_type(f.get(), bitpix < 0 ? GZIP_1 : RICE_1, &status);
+        // A quantize level of 0 keeps floats exact (lossless GZIP) instead of quantizing them.
+        if (bitpix < 0) fits_set_quantize_level(f.get(), 0.0f, &status);
+    }
+    long naxes[2] = {static_cast<long>(shape[1]), static_cast<long>(shape[0])};
+    fits_create_img(f.get(), bitpix, 2, naxes, &status);
+    f.check(status, std::string("cannot create the ") + what + " HDU");
+    LONGLONG first[2] = {1, 1};
+    fits_write_pixll(f.get(), datatype, first, static_cast<LONGLONG>(shape[0] * shape[1]), const_cast<P*>(pixels),
+                     &status);
+    f.check(status, std::string("cannot write the ") + what);
+}
+
+template <class T>
+void write_file(const image<T>& img, const fits_handle& f, const write_options& o)
+{
+    using pt = write_options::pixel_type;
+    const int float_bitpix = o.bitpix == pt::float64 ? DOUBLE_IMG : FLOAT_IMG;
+    constexpr int datatype = fits_datatype<T>();
+    int status = 0;
+
+    if (o.bitpix == pt::int16 || o.bitpix == pt::uint16) {
+        // Rounded here, to nearest, so that compressed and plain files hold the same integers
+        // (the range was checked before the file was created).
+        auto rounded = [&](auto integer, int bitpix, int datatype) {
+            using I = decltype(integer);
+            std::vector<I> stored(img.size());
+            std::transform(img.data().begin(), img.data().end(), stored.begin(),
+                           [](T v) { return static_cast<I>(std::nearbyint(v)); });
+            write_plane(f, bitpix, datatype, stored.data(), img.shape(), o.compress, "data");
+        };
+        if (o.bitpix == pt::int16) rounded(std::int16_t{}, SHORT_IMG, TSHORT);
+        else rounded(std::uint16_t{}, USHORT_IMG, TUSHORT);
+    } else {
+        write_plane(f, float_bitpix, datatype, img.data().data(), img.shape(), o.compress, "data");
+    }
+    for (const card& c : img.header())
+        if (!is_structural(c.keyword)) write_card(f, c);
+    // astropy spells units the way ccdx prints them; '' marks a dimensionless image explicitly.
+    write_card(f, card{"BUNIT", img.unit().to_string(), "physical unit of the data"});
+    if (o.checksum) fits_write_chksum(f.get(), &status);
+    f.check(status, "cannot write the primary header");
+
+    // astropy's order: PRIMARY, MASK, UNCERT.
+    if (img.has_mask()) {
+        write_plane(f, BYTE_IMG, TBYTE, img.mask().data(), img.shape(), o.compress, "mask");
+        write_card(f, card{"EXTNAME", std::string("MASK"), "extension name"});
+        if (o.checksum) fits_write_chksum(f.get(), &status);
+        f.check(status, "cannot write the MASK header");
+    }
+    if (img.has_uncertainty()) {
+        write_plane(f, float_bitpix, datatype, img.uncertainty().data(), img.shape(), o.compress, "uncertainty");
+        write_card(f, card{"EXTNAME", std::string("UNCERT"), "extension name"});
+        write_card(f, card{"UTYPE", std::string("StdDevUncertainty"), "class of the uncertainty"});
+        if (o.checksum) fits_write_chksum(f.get(), &status);
+        f.check(status, "cannot write the UNCERT header");
+    }
+}
+
+}  // namespace detail
+
+namespace detail {
+
+// Room for the whole file, so that cfitsio grows its buffer once.
+template <class T>
+std::size_t expected_fits_size(const image<T>& img, const write_options& o)
+{
+    auto blocks = [](std::size_t bytes) { return (bytes + 2879) / 2880 * 2880; };
+    using pt = write_options::pixel_type;
+    const std::size_t pixel = o.bitpix == pt::float64 ? 8 : o.bitpix == pt::float32 ? 4 : 2;
+    const std::size_t header = blocks((img.header().size() + 64) * 80);
+    std::size_t size = header + blocks(img.size() * pixel);
+    if (img.has_mask()) size += 2880 + blocks(img.size());
+    if (img.has_uncertainty()) size += 2880 + blocks(img.size() * (o.bitpix == pt::float64 ? 8 : 4));
+    return size;
+}
+
+}  // namespace detail
+
+// Writes the image as astropy's CCDData does: data with BUNIT and the header's cards, a MASK
+// extension (uint8) and an UNCERT extension (UTYPE = 'StdDevUncertainty'). The file is built in
+// memory and put in place whole (see ccdx/io/detail/staged_file.hpp): a failure, a full disk or a kill
+// never leaves a half-written file, nor replaces a good one; an existing file is replaced only
+// with write_options::overwrite.
+template <class T>
+void write_fits(const image<T>& img, const std::filesystem::path& path, const write_options& options = {})
+{
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (path.empty()) throw fits_error("FITS file: empty path");
+    if (fs::is_directory(path, ec)) detail::throw_fits(path, "is a directory");
+    if (!options.overwrite && fs::exists(path, ec))
+        detail::throw_fits(path, "already exists (set write_options::overwrite to replace it)");
+    const fs::path folder = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+    if (!fs::is_directory(folder, ec)) detail::throw_fits(path, "cannot be written: folder " + detail::quoted(folder) + " does not exist");
+    if (img.size() == 0) detail::throw_fits(path, "cannot store an empty image");
+    using pt = write_options::pixel_type;
+    if (options.bitpix == pt::int16) detail::check_integer_range(img.data(), -32768.0, 32767.0, "int16", path);
+    if (options.bitpix == pt::uint16) detail::check_integer_range(img.data(), 0.0, 65535.0, "uint16", path);
+
+    std::size_t size = 2880;
+    void* buffer = std::calloc(1, size);
+    if (!buffer) detail::throw_fits(path, "cannot be written: out of memory");
+    const std::unique_ptr<void*, void (*)(void**)> owner(&buffer, [](void** b) { std::free(*b); });
+    {
+        detail::fits_handle f(path, &buffer, &size, detail::expected_fits_size(img, options));
+        detail::write_file(img, f, options);
+        const std::size_t length = f.length();
+        f.close();
+        if (length > size) detail::throw_fits(path, "cannot be completed in memory");
+        size = length;
+    }
+    detail::staged_file<fits_error> out(path, "FITS file");
+    out.write(buffer, size);
+    out.commit(options.overwrite);
+}
+
+}  // namespace ccdx

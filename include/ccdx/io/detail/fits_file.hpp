@@ -5,7 +5,9 @@
 // which is what cfitsio's reentrant build needs to be used from several threads.
 
 #include <fitsio.h>
+#include <sys/mman.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -60,15 +62,15 @@ public:
             throw_fits(path_, "cannot be opened as FITS: " + fits_status_text(status));
         }
     }
-    // A file built in memory, in a buffer from std::malloc of *size zeroed bytes, which cfitsio
-    // grows by `growth` bytes at a time; `name` is what messages call it. The file is length()
+    // A file built in memory, in a buffer from std::calloc of *size bytes, grown to `reserve`
+    // bytes at once when it must grow; `name` is what messages call it. The file is length()
     // bytes, once closed. This thread builds one such file at a time.
-    fits_handle(std::filesystem::path name, void** buffer, std::size_t* size, std::size_t growth)
+    fits_handle(std::filesystem::path name, void** buffer, std::size_t* size, std::size_t reserve)
         : path_(std::move(name))
     {
         int status = 0;
-        memory_file_size() = size;
-        fits_create_memfile(&file_, buffer, size, growth, zeroing_realloc, &status);
+        growing() = memory_file{size, *size, *size, reserve};
+        fits_create_memfile(&file_, buffer, size, 2880, grow, &status);
         if (status) {
             file_ = nullptr;
             throw_fits(path_, "cannot be built in memory: " + fits_status_text(status));
@@ -222,18 +224,52 @@ public:
     }
 
 private:
-    // cfitsio reads a memory file's bytes up to the buffer's end as content, e.g. while
-    // compressing, so the bytes it gains when growing must read as zeros, as a new file's would.
-    static std::size_t*& memory_file_size()
+    // How this thread's memory file grows. cfitsio resizes it to the exact length at every step
+    // (each header block, each data unit), so the buffer is allocated once at the expected size
+    // and only grows by doubling. cfitsio reads the bytes up to the size it asked for as
+    // content (e.g. while compressing), so they must read as zeros, as a new file's would: calloc
+    // gives fresh pages, and bytes already exposed once are cleared again when exposed anew.
+    struct memory_file {
+        std::size_t* size = nullptr;  // cfitsio's idea of the buffer's size
+        std::size_t capacity = 0, exposed = 0, reserve = 0;
+    };
+    static memory_file& growing() noexcept
     {
-        thread_local std::size_t* size = nullptr;
-        return size;
+        thread_local memory_file m;
+        return m;
     }
-    static void* zeroing_realloc(void* p, std::size_t new_size)
+    // A frame's file spans tens of thousands of 4 KiB pages; faulting them in 2 MiB pages
+    // instead is most of the cost of building it in memory.
+    static void advise_huge_pages(void* p, std::size_t n) noexcept
     {
-        const std::size_t old_size = *memory_file_size();
-        void* q = std::realloc(p, new_size);
-        if (q && new_size > old_size) std::memset(static_cast<char*>(q) + old_size, 0, new_size - old_size);
+#ifdef MADV_HUGEPAGE
+        constexpr std::uintptr_t huge = std::uintptr_t{1} << 21;
+        const auto first = (reinterpret_cast<std::uintptr_t>(p) + huge - 1) & ~(huge - 1);
+        const auto last = (reinterpret_cast<std::uintptr_t>(p) + n) & ~(huge - 1);
+        if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+#else
+        (void)p;
+        (void)n;
+#endif
+    }
+    static void* grow(void* p, std::size_t n) noexcept
+    {
+        memory_file& m = growing();
+        const std::size_t old_size = p ? *m.size : 0;
+        if (p && n <= m.capacity) {
+            if (n > old_size && old_size < m.exposed)
+                std::memset(static_cast<char*>(p) + old_size, 0, std::min(n, m.exposed) - old_size);
+            m.exposed = std::max(m.exposed, n);
+            return p;
+        }
+        const std::size_t capacity = std::max({n, 2 * m.capacity, m.reserve});
+        void* q = std::calloc(1, capacity);
+        if (!q) return nullptr;
+        advise_huge_pages(q, capacity);
+        if (p) std::memcpy(q, p, std::min(old_size, n));
+        std::free(p);
+        m.capacity = capacity;
+        m.exposed = n;
         return q;
     }
 

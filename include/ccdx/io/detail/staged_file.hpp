@@ -30,7 +30,8 @@ public:
     {
         folder_ = target_.parent_path().empty() ? std::filesystem::path(".") : target_.parent_path();
 #ifdef O_TMPFILE
-        if (std::filesystem::exists("/proc/self/fd"))
+        std::error_code no_proc;
+        if (std::filesystem::exists("/proc/self/fd", no_proc))
             fd_ = ::open(folder_.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
 #endif
         if (fd_ < 0) {
@@ -89,7 +90,8 @@ public:
             // A hard link never replaces a file, even one created meanwhile; without hard links
             // (some network and FAT file systems), check and rename.
             const int err = errno;
-            if (err == EEXIST || std::filesystem::exists(target_)) fail_exists();
+            std::error_code ec;
+            if (err == EEXIST || std::filesystem::exists(target_, ec)) fail_exists();
             if (::rename(named_.c_str(), target_.c_str()) != 0) fail("cannot be put in place", errno);
         }
         ::unlink(named_.c_str());

@@ -322,7 +322,7 @@ template <class T>
 image<T> read_image(const std::filesystem::path& path, const read_options& o, const std::optional<section>& part)
 {
     static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "read_fits reads float or double images");
-    fits_handle f(path, fits_handle::mode::read);
+    fits_handle f(path);
     const selected_hdu hdu = select_hdu(f, o);
     f.verify_complete();
     header h = read_header(f);
@@ -377,7 +377,7 @@ image<T> read_fits_rows(const std::filesystem::path& path, std::size_t row_begin
     if (row_begin > row_end)
         throw fits_error("FITS file " + detail::quoted(path) + ": row range [" + std::to_string(row_begin) + ", " +
                          std::to_string(row_end) + ") runs backwards");
-    detail::fits_handle probe(path, detail::fits_handle::mode::read);
+    detail::fits_handle probe(path);
     const shape2 shape = detail::select_hdu(probe, options).shape;
     if (row_end > shape[0])
         throw fits_error("FITS file " + detail::quoted(path) + ": rows [" + std::to_string(row_begin) + ", " +
@@ -396,7 +396,7 @@ image<T> read_fits_section(const std::filesystem::path& path, const section& par
 // The header of the image HDU read_fits would read, without reading any pixel.
 inline header read_fits_header(const std::filesystem::path& path, const read_options& options = {})
 {
-    detail::fits_handle f(path, detail::fits_handle::mode::read);
+    detail::fits_handle f(path);
     const detail::selected_hdu hdu = detail::select_hdu(f, options);
     header h = detail::read_header(f);
     if (hdu.found_by_search) {
@@ -409,7 +409,7 @@ inline header read_fits_header(const std::filesystem::path& path, const read_opt
 // (rows, cols) of the image HDU read_fits would read.
 inline shape2 read_fits_shape(const std::filesystem::path& path, const read_options& options = {})
 {
-    detail::fits_handle f(path, detail::fits_handle::mode::read);
+    detail::fits_handle f(path);
     return detail::select_hdu(f, options).shape;
 }
 

@@ -44,9 +44,8 @@ inline std::string fits_status_text(int status)
 // One open cfitsio file. Move-only; closes on destruction.
 class fits_handle {
 public:
-    enum class mode { read };
-
-    fits_handle(std::filesystem::path path, mode) : path_(std::move(path))
+    // A file on disk, opened for reading.
+    explicit fits_handle(std::filesystem::path path) : path_(std::move(path))
     {
         int status = 0;
         std::error_code ec;

@@ -84,17 +84,15 @@ public:
             named_ = hidden;
         }
         close_checked();  // some file systems (NFS) report a failed write only here
-        if (overwrite) {
-            if (::rename(named_.c_str(), target_.c_str()) != 0) fail("cannot be put in place", errno);
-        } else if (::link(named_.c_str(), target_.c_str()) != 0) {
+        if (!overwrite) {
             // A hard link never replaces a file, even one created meanwhile; without hard links
             // (some network and FAT file systems), check and rename.
+            if (::link(named_.c_str(), target_.c_str()) == 0) return;  // the destructor unlinks named_
             const int err = errno;
             std::error_code ec;
             if (err == EEXIST || std::filesystem::exists(target_, ec)) fail_exists();
-            if (::rename(named_.c_str(), target_.c_str()) != 0) fail("cannot be put in place", errno);
         }
-        ::unlink(named_.c_str());
+        if (::rename(named_.c_str(), target_.c_str()) != 0) fail("cannot be put in place", errno);
         named_.clear();
     }
 

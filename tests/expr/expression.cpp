@@ -319,3 +319,83 @@ TEST_CASE("with_unit, without_uncertainty, with_keyword and with_history")
     CHECK(b.header().history()[0] == "raw - 1");
     CHECK_FALSE(raw.header().contains("GAINCOR"));  // the operand's header is untouched
 }
+
+namespace {
+
+// A node of the user's own: a constant in a unit (the protocol of node.hpp, nothing more).
+struct constant : expression {
+    using value_type = void;
+    static constexpr bool exact = true;
+    static constexpr int precedence = detail::precedence::primary;
+    constant(double value, ccdx::unit in) : k(value), u(std::move(in)) {}
+    double k;
+    ccdx::unit u;
+    shape2 shape() const { return {detail::any_extent, detail::any_extent}; }
+    const ccdx::unit& unit() const { return u; }
+    bool has_variance() const { return false; }
+    bool has_mask() const { return false; }
+    std::string to_string() const { return "k"; }
+    const header* first_header() const { return nullptr; }
+    void add_cards(header&) const {}
+    template <class F>
+    void visit_planes(F&&, std::ptrdiff_t, std::ptrdiff_t) const {}
+    template <bool V, bool M, class B>
+    part<B> load(std::size_t, std::size_t) const noexcept
+    {
+        part<B> p;
+        p.value = B(static_cast<typename detail::lanes<B>::value_type>(k));
+        return p;
+    }
+};
+
+// The lifetime rule: an expression reads the images given to it as lvalues where they are and
+// owns those moved into it. Returned from a function, it may hold only what outlives the call.
+auto minus_local_bias(const image<float>& raw)
+{
+    image<float> bias(raw.rows(), raw.cols(), raw.unit());
+    bias.data().fill(2);
+    bias.set_name("bias");
+    return raw - std::move(bias);  // `raw - bias` would read a destroyed image
+}
+
+}  // namespace
+
+TEST_CASE("the engine's nodes and conditions satisfy the node protocol; images and numbers do not")
+{
+    image<float> raw(2, 2, unit("adu")), bias(2, 2, unit("adu"));
+    CHECK(is_node_v<decltype(raw - bias)>);
+    CHECK(is_node_v<decltype(clip(sqrt(raw) * 2.f, 0, 1))>);
+    CHECK(is_node_v<decltype(mark(replace(raw, is_nan(raw), 0), raw > 5, 1))>);
+    CHECK(is_node_v<decltype(create_deviation(raw, quantity(2, unit("electron/adu")), quantity(5, unit("electron"))))>);
+    CHECK(is_condition_node_v<decltype(raw > bias && !is_masked(raw))>);
+    CHECK_FALSE(is_node_v<decltype(raw > bias)>);
+    CHECK_FALSE(is_node_v<image<float>>);
+    CHECK_FALSE(is_node_v<float>);
+    CHECK(is_node_v<constant>);
+}
+
+TEST_CASE("a node of the user's own takes part in the pass like the engine's")
+{
+    image<float> raw(3, 37, unit("adu"));  // 37 columns: batches and a scalar tail
+    raw.data().fill(10);
+    raw.set_name("raw");
+    const image<float> out = (raw - constant(4, unit("adu"))) * 2;
+    CHECK(out.unit() == unit("adu"));
+    CHECK(out.data()(2, 36) == 12);
+    CHECK(out.data()(0, 0) == 12);
+    CHECK(to_string(raw - constant(4, unit("adu"))) == "raw - k");
+    const constant electrons(4, unit("electron"));
+    CHECK_THROWS_AS(raw - electrons, unit_error);
+}
+
+TEST_CASE("an expression returned from a function owns the images moved into it")
+{
+    image<float> raw(4, 33, unit("adu"));
+    raw.data().fill(5);
+    raw.set_name("raw");
+    const auto e = minus_local_bias(raw);  // bias is gone; the expression holds its pixels
+    CHECK(to_string(e) == "raw - bias");
+    const image<float> out = e;
+    CHECK(out.data()(3, 32) == 3);
+    CHECK(out.unit() == unit("adu"));
+}

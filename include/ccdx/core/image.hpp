@@ -35,6 +35,12 @@ struct expression {};
 template <class E>
 struct is_expression : std::is_base_of<expression, std::decay_t<E>> {};
 
+namespace detail {
+// For a static_assert that fires only when its template is used.
+template <class...>
+inline constexpr bool dependent_false = false;
+}  // namespace detail
+
 template <class T = float>
 class image {
     static_assert(std::is_floating_point_v<T>, "image<T> holds float or double pixels");

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <iterator>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "ccdx/core/image.hpp"
@@ -145,6 +146,22 @@ double stddev(const image<T>& img, bool use_mask = false)
 {
     return detail::std_of(detail::usable_values(img, use_mask));
 }
+
+// An unevaluated expression is refused in plain words (the statistics read a whole image).
+#define CCDX_NEEDS_IMAGE(name)                                                                   \
+    template <class E, class = std::enable_if_t<is_expression<E>::value>>                       \
+    double name(const E&, bool = false)                                                          \
+    {                                                                                            \
+        static_assert(detail::dependent_false<E>,                                                \
+                      #name "() takes an image, not an unevaluated expression: call eval() first, " \
+                      "e.g. " #name "(eval(raw - bias))");                                       \
+        return 0;                                                                                \
+    }
+CCDX_NEEDS_IMAGE(mean)
+CCDX_NEEDS_IMAGE(median)
+CCDX_NEEDS_IMAGE(mad_std)
+CCDX_NEEDS_IMAGE(stddev)
+#undef CCDX_NEEDS_IMAGE
 
 struct clipped_stats {
     double mean;

@@ -14,7 +14,7 @@
 #include <omp.h>
 #endif
 
-#include "ccdx/expr/expression.hpp"
+#include "ccdx/expr/node.hpp"
 
 namespace ccdx {
 
@@ -108,6 +108,7 @@ bool writes_in_place_safely(const E& e, const image<T>& out)
 template <class T, class E>
 void evaluate_into(const E& e, image<T>& out, const eval_options& options)
 {
+    static_assert(check_node<E>());
     const shape2 s = e.shape();
     if (s[0] == any_extent || s[1] == any_extent)
         throw shape_error("cannot evaluate " + e.to_string() + ": its shape " + shape_text(s) +
@@ -156,9 +157,11 @@ using eval_value_t = std::conditional_t<
 
 // Evaluates an expression in one pass into a new image (float unless an operand is double,
 // or T chosen explicitly: eval<double>(e)).
-template <class T = void, class E, class = std::enable_if_t<is_expression<E>::value>>
-image<detail::eval_value_t<T, E>> eval(const E& e, const eval_options& options = {})
+template <class T = void, class E>
+auto eval(const E& e, const eval_options& options = {})
 {
+    static_assert(is_expression<E>::value, "eval() takes a ccdx expression such as `raw - bias`; an image is already "
+                                     "evaluated (copy it, or eval(view(img, section)) for a part of it)");
     image<detail::eval_value_t<T, E>> out;
     detail::evaluate_into(e, out, options);
     return out;

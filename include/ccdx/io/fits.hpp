@@ -554,4 +554,13 @@ void write_fits(const image<T>& img, const std::filesystem::path& path, const wr
     out.commit(options.overwrite);
 }
 
+// An unevaluated expression is refused in plain words: a FITS file holds evaluated pixels.
+template <class E, class = std::enable_if_t<is_expression<E>::value>>
+void write_fits(const E&, const std::filesystem::path&, const write_options& = {})
+{
+    static_assert(detail::dependent_false<E>,
+                  "write_fits() takes an image, not an unevaluated expression: call eval() first, "
+                  "e.g. write_fits(eval(raw - bias), path)");
+}
+
 }  // namespace ccdx

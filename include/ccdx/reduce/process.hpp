@@ -54,62 +54,6 @@ struct process_options {
     bool history = true;  // record the formula as a HISTORY card
 };
 
-namespace detail {
-
-// e with a mask plane (of e's shape) OR'd into its mask; e unchanged without a plane.
-template <class E>
-class with_mask_plane : public unary_base<E> {
-public:
-    static constexpr bool exact = E::exact;
-    static constexpr int precedence = detail::precedence::primary;
-
-    with_mask_plane(E e, const xt::xtensor<mask_t, 2>* plane) : unary_base<E>(std::move(e))
-    {
-        if (!plane) return;
-        const shape2 s = this->e_.shape();
-        if (plane->shape()[0] != s[0] || plane->shape()[1] != s[1])
-            throw shape_error("ccd_process: bad_pixel_mask of shape " +
-                              shape_text({plane->shape()[0], plane->shape()[1]}) + " does not match the " +
-                              "(trimmed) image of shape " + shape_text(s));
-        plane_ = plane->data();
-        stride_ = plane->shape()[1];
-        size_ = plane->size();
-    }
-
-    const ccdx::unit& unit() const noexcept { return this->e_.unit(); }
-    bool has_variance() const noexcept { return this->e_.has_variance(); }
-    bool has_mask() const noexcept { return plane_ || this->e_.has_mask(); }
-    std::string to_string() const
-    {
-        return plane_ ? "mark(" + this->e_.to_string() + ", bad_pixel_mask)" : this->e_.to_string();
-    }
-    template <class F>
-    void visit_planes(F&& f, std::ptrdiff_t dr, std::ptrdiff_t dc) const
-    {
-        this->e_.visit_planes(f, dr, dc);
-        if (plane_) {
-            const auto stride = static_cast<std::ptrdiff_t>(stride_);
-            f(plane_ref{plane_ref::mask, plane_, plane_ + size_, plane_ + dr * stride + dc, stride, 1});
-        }
-    }
-
-    template <bool V, bool M, class B>
-    CCDX_FORCE_INLINE part<B> load(std::size_t r, std::size_t c) const noexcept
-    {
-        part<B> p = this->e_.template load<V, M, B>(r, c);
-        if constexpr (M) {
-            if (plane_) p.mask = p.mask | load_mask<lanes_v<B>>(plane_ + r * stride_ + c);
-        }
-        return p;
-    }
-
-private:
-    const mask_t* plane_ = nullptr;
-    std::size_t stride_ = 0, size_ = 0;
-};
-
-}  // namespace detail
-
 // The reduction of `raw` as one lazy expression; assign it to an image to run it.
 template <class T>
 auto ccd_process(const image<T>& raw, const process_options<T>& o)

@@ -37,4 +37,15 @@ inline std::string format_double(double x)
     return sign + digits.substr(0, int_digits) + "." + digits.substr(int_digits);
 }
 
+// The shortest text that reads back as the same number: 0.3f prints as 0.3, not 0.30000001.
+inline std::string number_text(double v, bool single)
+{
+    char buf[64];
+    auto result = single ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(v))
+                         : std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, result.ptr);
+}
+
+inline std::string parenthesize(const std::string& s, bool wrap) { return wrap ? "(" + s + ")" : s; }
+
 }  // namespace ccdx::detail

@@ -2,10 +2,9 @@
 // Expression nodes the reduction steps need beyond the engine's own: a step that can be
 // switched off at run time (ccd_process applies bias, dark, flat, gain... only when given,
 // yet must have one static type), a floor on a flat's values that keeps their variance, a
-// header edit applied to the evaluated result, and the formula text shown for a composite.
-//
-// They follow the node protocol of expression.hpp (value_type, exact, precedence, shape,
-// unit, has_variance, has_mask, to_string, first_header, add_cards, visit_planes, load).
+// header edit applied to the evaluated result, the uncertainty created from the values
+// (create_deviation), a bad-pixel mask plane OR'd in (ccd_process), and the formula text
+// shown for a composite. They follow the node protocol of node.hpp.
 
 #include <cstddef>
 #include <functional>
@@ -211,6 +210,113 @@ public:
 
 private:
     std::function<void(ccdx::header&)> edit_;
+};
+
+// e's values and mask with the variance computed from its values (when `on`; otherwise e).
+template <class E>
+class deviation_node : public unary_base<E> {
+public:
+    static constexpr bool exact = false;
+    static constexpr int precedence = detail::precedence::primary;
+
+    deviation_node(E e, const quantity& gain, const quantity& readnoise, bool disregard_nan, bool on)
+        : unary_base<E>(std::move(e)), gain_(gain), readnoise_(readnoise), disregard_nan_(disregard_nan), on_(on)
+    {
+        if (on_ && gain.unit * this->e_.unit() != readnoise.unit)
+            throw unit_error("create_deviation: units of data ('" + ccdx::to_string(this->e_.unit()) + "'), gain ('" +
+                             ccdx::to_string(gain.unit) + "') and readnoise ('" + ccdx::to_string(readnoise.unit) +
+                             "') do not match: data * gain must be in the unit of readnoise");
+    }
+
+    const ccdx::unit& unit() const noexcept { return this->e_.unit(); }
+    bool has_variance() const noexcept { return on_ || this->e_.has_variance(); }
+    bool has_mask() const noexcept { return this->e_.has_mask(); }
+    std::string to_string() const
+    {
+        if (!on_) return this->e_.to_string();
+        return "create_deviation(" + this->e_.to_string() + ", " + ccdx::to_string(gain_) + ", " +
+               ccdx::to_string(readnoise_) + ")";
+    }
+
+    template <bool V, bool M, class B>
+    CCDX_FORCE_INLINE part<B> load(std::size_t r, std::size_t c) const noexcept
+    {
+        // The old variance is replaced, so it is not even loaded. One object is returned on
+        // both paths, which keeps it in registers through a deep tree.
+        part<B> p;
+        if (on_) {
+            p = this->e_.template load<false, M, B>(r, c);
+            if constexpr (V) {
+                using T = typename lanes<B>::value_type;
+                const B g(static_cast<T>(gain_.value));
+                const B electrons = p.value * g;
+                const B floor = disregard_nan_ ? B(T(0)) : B(std::numeric_limits<T>::quiet_NaN());
+                const B counted = select(electrons < B(T(0)), floor, electrons);
+                const B rn2(static_cast<T>(readnoise_.value * readnoise_.value));
+                const B inverse_g2(static_cast<T>(1.0 / (gain_.value * gain_.value)));  // a multiply, not a division, per batch
+                p.variance = (counted + rn2) * inverse_g2;
+            }
+        } else {
+            p = this->e_.template load<V, M, B>(r, c);
+        }
+        return p;
+    }
+
+private:
+    quantity gain_, readnoise_;
+    bool disregard_nan_, on_;
+};
+
+// e with a mask plane (of e's shape) OR'd into its mask; e unchanged without a plane.
+template <class E>
+class with_mask_plane : public unary_base<E> {
+public:
+    static constexpr bool exact = E::exact;
+    static constexpr int precedence = detail::precedence::primary;
+
+    with_mask_plane(E e, const xt::xtensor<mask_t, 2>* plane) : unary_base<E>(std::move(e))
+    {
+        if (!plane) return;
+        const shape2 s = this->e_.shape();
+        if (plane->shape()[0] != s[0] || plane->shape()[1] != s[1])
+            throw shape_error("ccd_process: bad_pixel_mask of shape " +
+                              shape_text({plane->shape()[0], plane->shape()[1]}) + " does not match the " +
+                              "(trimmed) image of shape " + shape_text(s));
+        plane_ = plane->data();
+        stride_ = plane->shape()[1];
+        size_ = plane->size();
+    }
+
+    const ccdx::unit& unit() const noexcept { return this->e_.unit(); }
+    bool has_variance() const noexcept { return this->e_.has_variance(); }
+    bool has_mask() const noexcept { return plane_ || this->e_.has_mask(); }
+    std::string to_string() const
+    {
+        return plane_ ? "mark(" + this->e_.to_string() + ", bad_pixel_mask)" : this->e_.to_string();
+    }
+    template <class F>
+    void visit_planes(F&& f, std::ptrdiff_t dr, std::ptrdiff_t dc) const
+    {
+        this->e_.visit_planes(f, dr, dc);
+        if (plane_) {
+            const auto stride = static_cast<std::ptrdiff_t>(stride_);
+            f(plane_ref{plane_ref::mask, plane_, plane_ + size_, plane_ + dr * stride + dc, stride, 1});
+        }
+    }
+
+    template <bool V, bool M, class B>
+    CCDX_FORCE_INLINE part<B> load(std::size_t r, std::size_t c) const noexcept
+    {
+        part<B> p = this->e_.template load<V, M, B>(r, c);
+        if constexpr (M) {
+            if (plane_) p.mask = p.mask | load_mask<lanes_v<B>>(plane_ + r * stride_ + c);
+        }
+        return p;
+    }
+
+private:
+    const mask_t* plane_ = nullptr;
+    std::size_t stride_ = 0, size_ = 0;
 };
 
 // How a step's header record names an operand: an image by its name, an expression by its

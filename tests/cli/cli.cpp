@@ -15,6 +15,7 @@
 
 #include <sys/wait.h>
 
+#include <ccdx/core/version.hpp>
 #include <ccdx/io/fits.hpp>
 
 namespace fs = std::filesystem;
@@ -95,6 +96,16 @@ TEST_CASE("every command has --help, and a bad command line fails with one line"
     check_fails(run("combine a.fits -o out.fits"), "a.fits");
     frame("a.fits", 1);
     check_fails(run("combine a.fits"), "--output");
+}
+
+TEST_CASE("--version prints the library's version")
+{
+    const auto r = run("--version");
+    CHECK(r.status == 0);
+    CHECK(r.out == std::string("ccdx ") + CCDX_VERSION_STRING + "\n");
+    CHECK(std::string(CCDX_VERSION_STRING) == std::to_string(CCDX_VERSION_MAJOR) + "." +
+                                                 std::to_string(CCDX_VERSION_MINOR) + "." +
+                                                 std::to_string(CCDX_VERSION_PATCH));
 }
 
 TEST_CASE("summary: a table of keywords, CSV, junk skipped with a warning, a missing folder an error")

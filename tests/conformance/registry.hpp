@@ -1,6 +1,6 @@
 #pragma once
 // The conformance registry: each area of the library registers the golden-case ops it
-// implements, and test_conformance.cpp runs every case of cases.json through them.
+// implements, and runner.cpp runs every case of cases.json through them.
 //
 //   static const conformance::registrar r_bias{"subtract_bias", [](const conformance::golden_case& c) {
 //       return ccdx::eval<double>(ccdx::subtract_bias(c.image("ccd"), c.image("master")));

@@ -16,6 +16,6 @@ int main()
     bias.uncertainty().fill(4);
     image<float> out = (raw - bias) * quantity(2, unit("electron/adu"));
     const bool ok = out.data()(2, 4) == 200 && std::abs(out.uncertainty()(1, 1) - 10) < 1e-5 && out.unit() == unit("electron");
-    std::printf("%s\n", ok ? "ok" : "wrong result");
+    std::printf("%s (ccdx %s)\n", ok ? "ok" : "wrong result", CCDX_VERSION_STRING);
     return ok ? 0 : 1;
 }

@@ -12,6 +12,8 @@
 #include <iostream>
 #include <string>
 
+#include <ccdx/core/version.hpp>
+
 #include "common.hpp"
 
 int main(int argc, char** argv)
@@ -20,7 +22,7 @@ int main(int argc, char** argv)
     std::signal(SIGXFSZ, SIG_IGN);
     CLI::App app{"ccdx: CCD image reduction (bias, dark, flat, combine) with uncertainty and mask", "ccdx"};
     app.require_subcommand(1);
-    app.set_version_flag("--version", "ccdx 0.1.0");
+    app.set_version_flag("--version", "ccdx " CCDX_VERSION_STRING);
     ccdx::cli::add_summary(app);
     ccdx::cli::add_combine(app);
     ccdx::cli::add_reduce(app);

@@ -2,6 +2,7 @@
 // Everything ccdx offers, in one include, stage by stage as the data flows:
 // FITS -> image -> expression -> one pass -> combine -> FITS.
 
+#include "ccdx/core/version.hpp"
 #include "ccdx/core/error.hpp"
 #include "ccdx/core/header.hpp"
 #include "ccdx/core/image.hpp"

@@ -1,10 +1,12 @@
 #pragma once
 // Pieces every ccdx command shares: output checks, progress on a terminal, argument parsing.
 
+#include <charconv>
 #include <cstddef>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -12,6 +14,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <ccdx/core/detail/text.hpp>
 #include <ccdx/core/error.hpp>
 
 namespace ccdx::cli {
@@ -65,28 +68,18 @@ private:
 inline std::pair<double, double> number_pair(const std::string& text, const std::string& option)
 {
     const auto comma = text.find(',');
-    try {
-        if (comma == std::string::npos) throw std::invalid_argument(text);
-        std::size_t used1 = 0, used2 = 0;
-        const std::string a = text.substr(0, comma), b = text.substr(comma + 1);
-        const double x = std::stod(a, &used1), y = std::stod(b, &used2);
-        if (used1 != a.size() || used2 != b.size()) throw std::invalid_argument(text);
-        return {x, y};
-    } catch (const std::logic_error&) {
-        throw value_error(option + " wants two numbers separated by a comma, got '" + text + "'");
-    }
+    const auto x = comma == std::string::npos ? std::nullopt : detail::parse_number<double>(text.substr(0, comma));
+    const auto y = comma == std::string::npos ? std::nullopt : detail::parse_number<double>(text.substr(comma + 1));
+    if (!x || !y) throw value_error(option + " wants two numbers separated by a comma, got '" + text + "'");
+    return {*x, *y};
 }
 
 // A memory size: bytes, or a number with K, M, G or T (powers of 1024): "2G", "512M", "1.5G".
 inline std::size_t memory_size(const std::string& text)
 {
-    std::size_t used = 0;
     double value = 0;
-    try {
-        value = std::stod(text, &used);
-    } catch (const std::logic_error&) {
-        used = 0;
-    }
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    const std::size_t used = ec == std::errc{} ? static_cast<std::size_t>(end - text.data()) : 0;
     std::string suffix = text.substr(used);
     if (!suffix.empty() && (suffix.back() == 'B' || suffix.back() == 'b')) suffix.pop_back();
     double scale = 0;

@@ -17,8 +17,9 @@
 #include <vector>
 
 #include "ccdx/core/detail/format.hpp"
+#include "ccdx/core/detail/text.hpp"
 #include "ccdx/core/error.hpp"
-#include "ccdx/core/unit.hpp"  // detail::iequals
+#include "ccdx/core/unit.hpp"
 
 namespace ccdx {
 
@@ -41,7 +42,7 @@ inline std::string to_string(const card_value& v)
         std::string operator()(std::int64_t i) const { return std::to_string(i); }
         std::string operator()(double d) const
         {
-            std::string s = detail::format_double(d);
+            std::string s = detail::number_text(d);
             if (s.find_first_of(".eni") == std::string::npos) s += ".0";  // "90" would read back as an integer
             return s;
         }
@@ -69,25 +70,6 @@ std::string requested_type_name()
                std::to_string(std::numeric_limits<T>::max()) + "]";
     else if constexpr (std::is_floating_point_v<T>) return "a real";
     else return "a string";
-}
-
-inline std::string_view trim(std::string_view s)
-{
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-// Whole-string number parsing (locale-independent); nullopt if the text is not that number.
-template <class N>
-std::optional<N> parse_number(std::string_view text)
-{
-    text = trim(text);
-    if (text.size() > 1 && text[0] == '+' && text[1] != '-') text.remove_prefix(1);  // from_chars takes no '+'
-    N value{};
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-    return value;
 }
 
 // "HIERARCH ESO DET GAIN" is stored and looked up as "ESO DET GAIN".

@@ -31,7 +31,7 @@ inline quantity operator/(double k, const quantity& q) { return {k / q.value, un
 inline std::string to_string(const quantity& q)
 {
     const std::string u = q.unit.to_string();
-    return detail::format_double(q.value) + (u.empty() ? "" : " " + u);
+    return detail::number_text(q.value) + (u.empty() ? "" : " " + u);
 }
 
 inline std::ostream& operator<<(std::ostream& os, const quantity& q) { return os << to_string(q); }

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "ccdx/core/detail/text.hpp"
 #include "ccdx/core/error.hpp"
 
 namespace ccdx {
@@ -28,13 +29,6 @@ namespace detail {
 inline constexpr long long max_unit_power = 1000;
 
 using unit_factors = std::vector<std::pair<std::string, long long>>;
-
-inline bool iequals(std::string_view a, std::string_view b)
-{
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
 
 // The name astropy prints for a word found in a BUNIT string ("" for dimensionless).
 // Spelled-out words are matched in any case (FITS headers often say "ADU" or "ELECTRONS");

@@ -14,6 +14,7 @@
 #include <omp.h>
 #endif
 
+#include "ccdx/core/detail/threads.hpp"
 #include "ccdx/expr/node.hpp"
 
 namespace ccdx {
@@ -59,7 +60,7 @@ void run_kernel(const E& e, image<T>& out, const eval_options& options)
     const std::size_t rows = out.rows(), cols = out.cols();
 #ifdef CCDX_USE_OPENMP
     if (options.threads != 1 && out.size() >= parallel_threshold) {
-        const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+        const int threads = thread_count(options.threads);
         const auto n = static_cast<std::ptrdiff_t>(rows);
 #pragma omp parallel for num_threads(threads) schedule(static)
         for (std::ptrdiff_t r = 0; r < n; ++r)

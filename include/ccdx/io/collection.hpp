@@ -25,7 +25,10 @@
 #include <variant>
 #include <vector>
 
+#include <fnmatch.h>
+
 #include "ccdx/core/detail/format.hpp"
+#include "ccdx/core/detail/text.hpp"
 #include "ccdx/core/error.hpp"
 #include "ccdx/core/header.hpp"
 #include "ccdx/core/image.hpp"
@@ -51,84 +54,10 @@ struct collection_options {
 
 namespace detail::collection {
 
-inline char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
-
-inline std::string lowercase(std::string_view s)
-{
-    std::string out(s);
-    for (auto& c : out) c = lower(c);
-    return out;
-}
-
-inline bool iequals(std::string_view a, std::string_view b)
-{
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
-}
-
-inline bool iends_with(std::string_view s, std::string_view end)
-{
-    return s.size() >= end.size() && iequals(s.substr(s.size() - end.size()), end);
-}
-
-// fnmatch-style glob over a whole name: * any run, ? one character, [set] with ranges and ! or ^.
+// A shell pattern over a whole name (* any run, ? one character, [set]), as fnmatch(3) reads it.
 inline bool glob_match(std::string_view pattern, std::string_view name)
 {
-    std::size_t p = 0, n = 0, star_p = std::string_view::npos, star_n = 0;
-    while (n < name.size()) {
-        bool advanced = false;
-        if (p < pattern.size()) {
-            const char c = pattern[p];
-            if (c == '*') {
-                star_p = p++;
-                star_n = n;
-                continue;
-            }
-            if (c == '?') {
-                ++p, ++n;
-                advanced = true;
-            } else if (c == '[') {
-                std::size_t q = p + 1;
-                const bool negate = q < pattern.size() && (pattern[q] == '!' || pattern[q] == '^');
-                if (negate) ++q;
-                bool hit = false, closed = false;
-                for (bool first = true; q < pattern.size(); first = false) {
-                    if (pattern[q] == ']' && !first) {
-                        closed = true;
-                        break;
-                    }
-                    if (q + 2 < pattern.size() && pattern[q + 1] == '-' && pattern[q + 2] != ']') {
-                        hit = hit || (pattern[q] <= name[n] && name[n] <= pattern[q + 2]);
-                        q += 3;
-                    } else {
-                        hit = hit || pattern[q] == name[n];
-                        ++q;
-                    }
-                }
-                if (closed && hit != negate) {
-                    p = q + 1, ++n;
-                    advanced = true;
-                } else if (!closed && name[n] == '[') {  // an unclosed '[' is a literal
-                    ++p, ++n;
-                    advanced = true;
-                }
-            } else if (c == name[n]) {
-                ++p, ++n;
-                advanced = true;
-            }
-        }
-        if (advanced) continue;
-        if (star_p == std::string_view::npos) return false;
-        p = star_p + 1;
-        n = ++star_n;
-    }
-    while (p < pattern.size() && pattern[p] == '*') ++p;
-    return p == pattern.size();
-}
-
-inline std::string_view trim_right(std::string_view s)
-{
-    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-    return s;
+    return ::fnmatch(std::string(pattern).c_str(), std::string(name).c_str(), 0) == 0;
 }
 
 // A header value as a table cell: strings bare, booleans True/False, numbers in their shortest
@@ -141,11 +70,11 @@ inline std::string cell_text(const card_value& v)
         std::string operator()(std::int64_t i) const { return std::to_string(i); }
         std::string operator()(double d) const
         {
-            std::string s = detail::format_double(d);
+            std::string s = detail::number_text(d);
             if (s.find_first_of(".eEn") == std::string::npos) s += ".0";  // n: nan, inf
             return s;
         }
-        std::string operator()(const std::string& s) const { return std::string(trim_right(s)); }
+        std::string operator()(const std::string& s) const { return std::string(rtrim(s)); }
     };
     return std::visit(visitor{}, v);
 }
@@ -213,7 +142,7 @@ public:
         else
             test_ = [value = std::move(value)](const card& c) {
                 const auto* s = std::get_if<std::string>(&c.value);
-                return s && detail::collection::iequals(detail::collection::trim_right(*s), detail::collection::trim_right(value));
+                return s && detail::iequals(detail::rtrim(*s), detail::rtrim(value));
             };
     }
     keyword_match(std::string keyword, const char* value) : keyword_match(std::move(keyword), std::string(value)) {}
@@ -552,11 +481,12 @@ public:
     summary_table summary(std::vector<std::string> keywords = {}) const
     {
         using namespace detail::collection;
+        using detail::iequals, detail::lowercase, detail::rtrim;
         if (keywords.empty() || (keywords.size() == 1 && keywords[0] == "*")) {
             keywords.clear();
             for (const auto& e : entries_)
                 for (const auto& c : e.header.cards()) {
-                    if (trim_right(c.keyword).empty()) continue;
+                    if (rtrim(c.keyword).empty()) continue;
                     const std::string k = lowercase(c.keyword);
                     if (std::find(keywords.begin(), keywords.end(), k) == keywords.end()) keywords.push_back(k);
                 }
@@ -596,7 +526,7 @@ private:
             return false;
         if (options_.find_by_reading) return detail::collection::looks_like_fits(path);
         return std::any_of(options_.extensions.begin(), options_.extensions.end(),
-                           [&](const std::string& ext) { return detail::collection::iends_with(name, ext); });
+                           [&](const std::string& ext) { return detail::iends_with(name, ext); });
     }
 
     std::filesystem::path location_;

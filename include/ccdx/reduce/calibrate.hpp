@@ -101,12 +101,12 @@ auto normalised_flat(F&& flat, std::optional<double> min_value, std::optional<do
         if (norm_value) {
             if (!(*norm_value > 0))
                 throw value_error("flat_correct: norm_value must be greater than zero, got " +
-                                  number_text(*norm_value, false));
+                                  number_text(*norm_value));
             norm = *norm_value;
         } else {
             norm = flat_mean(flat, floor);
             if (!std::isfinite(norm) || norm == 0)
-                throw value_error("flat_correct: flat '" + operand_text(flat) + "' has mean " + number_text(norm, false) +
+                throw value_error("flat_correct: flat '" + operand_text(flat) + "' has mean " + number_text(norm) +
                                   " over its finite pixels; it cannot be normalised");
         }
     }
@@ -214,8 +214,8 @@ template <class C, class F,
 auto flat_correct(C&& ccd, F&& flat, std::optional<double> min_value = {}, std::optional<double> norm_value = {})
 {
     std::string record = "ccd=" + detail::operand_text(ccd) + ", flat=" + detail::operand_text(flat);
-    if (min_value) record += ", min_value=" + detail::number_text(*min_value, false);
-    if (norm_value) record += ", norm_value=" + detail::number_text(*norm_value, false);
+    if (min_value) record += ", min_value=" + detail::number_text(*min_value);
+    if (norm_value) record += ", norm_value=" + detail::number_text(*norm_value);
     return with_keyword(std::forward<C>(ccd) / detail::normalised_flat(std::forward<F>(flat), min_value, norm_value, true), "FLATCOR",
                         std::move(record), "flat_correct");
 }

@@ -136,7 +136,7 @@ auto ccd_process(const image<T>& raw, const process_options<T>& o)
     }
     if (o.master_flat) {
         std::string flat = ccd + ", flat=" + detail::operand_text(*o.master_flat);
-        if (o.min_value) flat += ", min_value=" + detail::number_text(*o.min_value, false);
+        if (o.min_value) flat += ", min_value=" + detail::number_text(*o.min_value);
         record("FLATCOR", flat, "flat_correct");
         call += ", master_flat=" + detail::operand_text(*o.master_flat);
     }

@@ -31,9 +31,11 @@
 #include <xsimd/xsimd.hpp>
 #include <xtensor/xtensor.hpp>
 
+#include "ccdx/core/detail/threads.hpp"
 #include "ccdx/core/error.hpp"
 #include "ccdx/core/image.hpp"
 #include "ccdx/core/statistics.hpp"
+#include "ccdx/expr/detail/simd.hpp"
 #include "ccdx/io/fits.hpp"
 #include "ccdx/stack/detail/sorting_network.hpp"
 
@@ -175,13 +177,7 @@ struct stack_row {
     std::uint16_t* high = nullptr;
 };
 
-// g++ 12 warns, falsely, that its AVX-512 min/max/sqrt/round intrinsics read their undefined
-// pass-through operand; the warning lands in the functions they are inlined into.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+CCDX_INTRINSICS_BEGIN  // GCC bug 105593: see expr/detail/simd.hpp
 
 template <class T>
 class stack_kernel {
@@ -516,9 +512,7 @@ private:
     std::vector<const mask_t*> ptr_mask_;
 };
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+CCDX_INTRINSICS_END
 
 // --- checks and set-up shared by both entry points ----------------------------------------------
 
@@ -643,7 +637,7 @@ void combine_rows(const combine_plan<T>& plan, combine_output<T>& out, std::size
     const std::size_t cols = out.result.cols();
     const combine_options& o = *plan.options;
 #ifdef CCDX_USE_OPENMP
-    const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
+    const int threads = detail::thread_count(o.threads);
 #pragma omp parallel num_threads(threads)
 #endif
     {

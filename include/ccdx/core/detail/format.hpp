@@ -1,7 +1,9 @@
 #pragma once
-// Number formatting shared by units, quantities and headers: the shortest decimal text that
-// reads back to the same double, laid out as Python's repr does (fixed for ordinary
-// magnitudes, exponent otherwise) but without a trailing ".0": 1.5, 0.3, 90, 1e-05.
+// Number text, the one function every part of ccdx prints numbers with (units, quantities,
+// headers, formulas, header records): the shortest decimal that reads back to the same value,
+// laid out as Python's repr does (fixed for ordinary magnitudes, exponent otherwise) but
+// without a trailing ".0": 1.5, 0.3, 90, 1e-05. With `single`, the shortest text of the float
+// nearest v: 0.3f prints as 0.3, not 0.30000001192092896.
 
 #include <charconv>
 #include <cstdlib>
@@ -9,11 +11,12 @@
 
 namespace ccdx::detail {
 
-inline std::string format_double(double x)
+inline std::string number_text(double x, bool single = false)
 {
     char buf[64];
     // Shortest round-trip digits, in scientific form: "d.ddde±XX" (or "inf"/"nan").
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
+    auto [end, ec] = single ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(x), std::chars_format::scientific)
+                            : std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
     std::string sci(buf, ec == std::errc{} ? end : buf);
     const auto e = sci.find('e');
     if (e == std::string::npos) return sci;  // inf, -inf, nan
@@ -36,16 +39,5 @@ inline std::string format_double(double x)
     if (digits.size() <= int_digits) return sign + digits + std::string(int_digits - digits.size(), '0');
     return sign + digits.substr(0, int_digits) + "." + digits.substr(int_digits);
 }
-
-// The shortest text that reads back as the same number: 0.3f prints as 0.3, not 0.30000001.
-inline std::string number_text(double v, bool single)
-{
-    char buf[64];
-    auto result = single ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(v))
-                         : std::to_chars(buf, buf + sizeof buf, v);
-    return std::string(buf, result.ptr);
-}
-
-inline std::string parenthesize(const std::string& s, bool wrap) { return wrap ? "(" + s + ")" : s; }
 
 }  // namespace ccdx::detail

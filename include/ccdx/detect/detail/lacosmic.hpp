@@ -15,19 +15,14 @@
 #include <xtensor/xtensor.hpp>
 
 #include "ccdx/detect/median_filter.hpp"
+#include "ccdx/expr/detail/simd.hpp"
 
 namespace ccdx::detail::lacosmic {
 
 using plane = xt::xtensor<float, 2>;
 using flags = xt::xtensor<std::uint8_t, 2>;
 
-// g++ 12 warns, falsely, that its AVX-512 min/max intrinsics read their undefined
-// pass-through operand; the warning lands in the functions they are inlined into.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+CCDX_INTRINSICS_BEGIN  // GCC bug 105593: see expr/detail/simd.hpp
 
 // Median of N values (N odd, at most 9) in place by an odd-even transposition network of
 // min/max: no branches, so it runs on SIMD batches as on single floats.
@@ -67,9 +62,7 @@ void median_of_rows(const float* const (&in)[N], float* out, std::size_t n)
     }
 }
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+CCDX_INTRINSICS_END
 
 // Copies the border of width h (rows and columns) of `from` into `to`.
 inline void copy_border(const plane& from, plane& to, std::size_t h)

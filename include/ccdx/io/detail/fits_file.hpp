@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
-#include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "ccdx/core/detail/text.hpp"
 #include "ccdx/core/error.hpp"
 #include "ccdx/core/header.hpp"
 
@@ -298,12 +299,6 @@ private:
 
 // ---- header records <-> cards ---------------------------------------------------------------
 
-inline std::string_view rtrim(std::string_view s)
-{
-    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-    return s;
-}
-
 // Parses "'it''s' / comment" (the part after "= "): the string, and the rest after the quote.
 inline std::pair<std::string, std::string_view> parse_fits_string(std::string_view s)
 {
@@ -339,20 +334,13 @@ inline card_value parse_fits_value(std::string_view token)
     if (token.empty()) return std::monostate{};
     if (token == "T") return true;
     if (token == "F") return false;
+    if (token.find_first_not_of("+-0123456789") == std::string_view::npos)
+        if (const auto v = parse_number<long long>(token)) return std::int64_t{*v};
     std::string text(token);
-    const bool integral = text.find_first_not_of("+-0123456789") == std::string::npos;
-    if (integral) {
-        errno = 0;
-        char* end = nullptr;
-        const long long v = std::strtoll(text.c_str(), &end, 10);
-        if (errno == 0 && end == text.c_str() + text.size()) return std::int64_t{v};
-    }
     for (char& c : text)
         if (c == 'D' || c == 'd') c = 'E';
-    char* end = nullptr;
-    const double d = std::strtod(text.c_str(), &end);
-    if (end == text.c_str() + text.size()) return d;
-    return std::string(token);  // complex values and oddities: kept as written
+    if (const auto d = parse_number<double>(text)) return *d;
+    return std::string(token);  // complex values, numbers out of range and oddities: kept as written
 }
 
 // Appends the cards of a run of 80-character records (as cfitsio's hdr2str gives them) to h,
@@ -479,15 +467,15 @@ inline bool is_structural(std::string_view key)
     return false;
 }
 
-// The shortest decimal that reads back as exactly d (FITS cards hold decimal text).
+// The significant digits of the shortest decimal that reads back as exactly d (FITS cards hold
+// decimal text, which cfitsio writes with this precision).
 inline int round_trip_digits(double d)
 {
-    for (int p = 1; p < 17; ++p) {
-        char buf[40];
-        std::snprintf(buf, sizeof buf, "%.*G", p, d);
-        if (std::strtod(buf, nullptr) == d) return p;
-    }
-    return 17;
+    char buf[64];
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
+    int digits = 0;
+    for (const char* p = buf; ec == std::errc{} && p < end && *p != 'e'; ++p) digits += *p >= '0' && *p <= '9';
+    return digits > 0 ? digits : 17;
 }
 
 // Writes one card to the current HDU with cfitsio, which adds HIERARCH for long or spaced

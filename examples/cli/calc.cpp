@@ -53,9 +53,11 @@ void add_calc(CLI::App& app)
     auto* cmd = app.add_subcommand(
         "calc", "Evaluate a formula over FITS images, propagating uncertainty and mask, e.g.\n"
                 "  ccdx calc '(raw - bias - dark * 0.3) / flat' raw=r.fits bias=b.fits dark=d.fits flat=f.fits -o out.fits\n"
-                "Operators + - * / and parentheses; functions sqrt, abs, square, mean, median\n"
-                "(mean and median of an operand are scalars in its unit: '(raw - bias) / (flat / mean(flat))');\n"
-                "numbers may carry a unit in brackets: 'raw * 1.5[electron / adu]'.");
+                "Operators + - * / and parentheses; functions sqrt, abs, square, min, max, clip(e, lo, hi),\n"
+                "mean, median (scalars in the unit of their argument: '(raw - bias) / (flat / mean(flat))');\n"
+                "conditions < <= > >= == != && || ! is_nan is_masked, used by where(c, a, b), mark(e, c, bits)\n"
+                "and replace(e, c, value); numbers may carry a unit in brackets: 'raw * 1.5[electron / adu]',\n"
+                "and a bare number takes the unit of what it meets: 'raw - 100' is in adu.");
     cmd->add_option("formula", o->text, "The formula")->required();
     cmd->add_option("operands", o->operands, "NAME=FILE for each name in the formula")->required();
     cmd->add_option("-o,--output", o->out, "Output FITS file")->required();

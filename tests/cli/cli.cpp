@@ -225,6 +225,16 @@ TEST_CASE("calc: a formula over named files, syntax errors by column")
     CHECK(run("calc 'raw * 2' raw=raw.fits -o double.fits --double").status == 0);
     CHECK(read("double.fits").data()(0, 0) == doctest::Approx(220));
 
+    // The C++ rules: a bare number takes the unit it meets; conditions and mask edits.
+    REQUIRE(run("calc 'mark(replace(raw - 100, raw > 105, 0), bias < 20, 4)' raw=raw.fits bias=bias.fits -o edited.fits")
+                .status == 0);
+    const auto edited = ccdx::read_fits<double>(workdir() / "edited.fits");
+    CHECK(edited.unit() == ccdx::unit("adu"));
+    CHECK(edited.data()(1, 1) == 0);
+    REQUIRE(edited.has_mask());
+    CHECK(int(edited.mask()(1, 1)) == 4);
+    check_fails(run("calc 'raw - 1[electron]' raw=raw.fits -o x.fits"), "unit mismatch");
+
     check_fails(run("calc '(raw - bias' raw=raw.fits bias=bias.fits -o x.fits"), "column 12");
     check_fails(run("calc 'raw - bias' raw=raw.fits -o x.fits"), "bias=FILE");
     check_fails(run("calc 'raw' raw=raw.fits flat=flat.fits -o x.fits"), "'flat' is not used");

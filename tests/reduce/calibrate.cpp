@@ -216,7 +216,7 @@ TEST_CASE("calibration steps chain into one expression")
     o.data_exposure = quantity(100, unit("s"));
     o.scale = true;
     auto e = ccdx::flat_correct(ccdx::subtract_dark(ccdx::subtract_bias(raw, bias), dark, o), flat);
-    CHECK(ccdx::to_string(e) == "(raw - bias - dark * 0.3333333333333333) / (flat / 2 adu)");
+    CHECK(ccdx::to_string(e) == "(raw - bias - dark * 0.3333333333333333) / (flat / 2[adu])");
     const image<double> out = e;
     CHECK(out.data()(3, 8) == doctest::Approx(90));
     for (const char* key : {"SUBBIAS", "SUBDARK", "FLATCOR"}) CHECK(out.header().contains(key));

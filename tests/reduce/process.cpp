@@ -70,7 +70,7 @@ TEST_CASE("ccd_process: the reference's worked example, masters already gain-cor
     REQUIRE(out.header().history().size() == 1);
     CHECK(out.header().history()[0] ==
           "(mark(create_deviation(raw[1:90,1:100] - overscan, 0.5 electron / adu, 2.23606797749979 electron), "
-          "bad_pixel_mask) * 0.5 electron / adu - bias - dark) / (flat / 10 electron)");
+          "bad_pixel_mask) * 0.5[electron / adu] - bias - dark) / (flat / 10[electron])");
 }
 
 TEST_CASE("ccd_process with gain_corrected = false: masters in adu, gain applied last")

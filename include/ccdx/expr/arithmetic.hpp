@@ -26,12 +26,10 @@ ccdx::unit arithmetic_unit(const L& l, const R& r)
         return l.unit() / r.unit();
 }
 
-// Left-associative: a right operand of equal precedence needs parentheses (a - (b - c)).
 template <class Op, class L, class R>
 std::string arithmetic_text(const L& l, const R& r)
 {
-    return parenthesize(l.to_string(), L::precedence < Op::precedence) + " " + Op::symbol + " " +
-           parenthesize(r.to_string(), R::precedence <= Op::precedence);
+    return infix_text(l.to_string(), L::precedence, Op::symbol, Op::precedence, r.to_string(), R::precedence);
 }
 
 // The variance of `a Op b`. An operand with no uncertainty contributes no term: 0 * inf must not
@@ -116,9 +114,9 @@ public:
     std::string to_string() const
     {
         if constexpr (std::is_same_v<Op, ops::negate>)
-            return "-" + detail::parenthesize(this->e_.to_string(), E::precedence < detail::precedence::primary);
+            return detail::prefix_text("-", this->e_.to_string(), E::precedence, detail::precedence::primary);
         else
-            return std::string(Op::name) + "(" + this->e_.to_string() + ")";
+            return detail::call_text(Op::name, {this->e_.to_string()});
     }
 
     template <bool V, bool M, class B>
@@ -148,7 +146,7 @@ public:
 
     std::string to_string() const
     {
-        return std::string(Max ? "max(" : "min(") + this->l_.to_string() + ", " + this->r_.to_string() + ")";
+        return detail::call_text(Max ? "max" : "min", {this->l_.to_string(), this->r_.to_string()});
     }
 
     template <bool V, bool M, class B>
@@ -177,8 +175,7 @@ public:
     clipped(E e, double lo, double hi) : detail::unary_base<E>(std::move(e)), lo_(lo), hi_(hi)
     {
         if (!(lo <= hi))
-            throw value_error("clip bounds out of order in clip(" + this->e_.to_string() + ", " +
-                              detail::number_text(lo, false) + ", " + detail::number_text(hi, false) + ")");
+            throw value_error("clip bounds out of order in " + to_string());
     }
 
     const ccdx::unit& unit() const noexcept { return this->e_.unit(); }
@@ -186,8 +183,7 @@ public:
     bool has_mask() const noexcept { return this->e_.has_mask(); }
     std::string to_string() const
     {
-        return "clip(" + this->e_.to_string() + ", " + detail::number_text(lo_, false) + ", " +
-               detail::number_text(hi_, false) + ")";
+        return detail::call_text("clip", {this->e_.to_string(), detail::number_text(lo_), detail::number_text(hi_)});
     }
 
     template <bool V, bool M, class B>

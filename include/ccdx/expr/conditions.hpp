@@ -23,8 +23,8 @@ public:
 
     std::string to_string() const
     {
-        return detail::parenthesize(this->l_.to_string(), L::precedence <= precedence) + " " + Op::symbol + " " +
-               detail::parenthesize(this->r_.to_string(), R::precedence <= precedence);
+        return detail::infix_text(this->l_.to_string(), L::precedence, Op::symbol, precedence, this->r_.to_string(),
+                                  R::precedence, /*chains=*/false);
     }
 
     template <class B>
@@ -44,8 +44,8 @@ public:
 
     std::string to_string() const
     {
-        return detail::parenthesize(this->l_.to_string(), L::precedence < precedence) + (And ? " && " : " || ") +
-               detail::parenthesize(this->r_.to_string(), R::precedence <= precedence);
+        return detail::infix_text(this->l_.to_string(), L::precedence, And ? "&&" : "||", precedence, this->r_.to_string(),
+                                  R::precedence);
     }
 
     template <class B>
@@ -64,7 +64,7 @@ public:
     static constexpr int precedence = detail::precedence::prefix;
     explicit negation(C c) : c_(std::move(c)) {}
     shape2 shape() const noexcept { return c_.shape(); }
-    std::string to_string() const { return "!" + detail::parenthesize(c_.to_string(), C::precedence < precedence); }
+    std::string to_string() const { return detail::prefix_text("!", c_.to_string(), C::precedence, precedence); }
     template <class F>
     void visit_planes(F&& f, std::ptrdiff_t dr, std::ptrdiff_t dc) const { c_.visit_planes(f, dr, dc); }
     template <class B>
@@ -84,7 +84,7 @@ public:
     static constexpr int precedence = detail::precedence::primary;
     explicit pixel_test(E e) : e_(std::move(e)) {}
     shape2 shape() const noexcept { return e_.shape(); }
-    std::string to_string() const { return std::string(Mask ? "is_masked(" : "is_nan(") + e_.to_string() + ")"; }
+    std::string to_string() const { return detail::call_text(Mask ? "is_masked" : "is_nan", {e_.to_string()}); }
     template <class F>
     void visit_planes(F&& f, std::ptrdiff_t dr, std::ptrdiff_t dc) const { e_.visit_planes(f, dr, dc); }
     template <class B>
@@ -122,7 +122,7 @@ public:
     }
     std::string to_string() const
     {
-        return "where(" + c_.to_string() + ", " + this->l_.to_string() + ", " + this->r_.to_string() + ")";
+        return detail::call_text("where", {c_.to_string(), this->l_.to_string(), this->r_.to_string()});
     }
 
     template <bool V, bool M, class B>

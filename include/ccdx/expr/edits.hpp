@@ -152,7 +152,10 @@ public:
     }
 
     bool has_mask() const noexcept { return true; }
-    std::string to_string() const { return "mark(" + this->e_.to_string() + ", " + this->c_.to_string() + ")"; }
+    std::string to_string() const
+    {
+        return detail::call_text("mark", {this->e_.to_string(), this->c_.to_string(), std::to_string(bits_)});
+    }
 
     template <bool V, bool M, class B>
     part<B> load(std::size_t r, std::size_t c) const noexcept
@@ -175,7 +178,7 @@ public:
     bool has_mask() const noexcept { return this->e_.has_mask(); }
     std::string to_string() const
     {
-        return "replace(" + this->e_.to_string() + ", " + this->c_.to_string() + ", " + detail::number_text(value_, false) + ")";
+        return detail::call_text("replace", {this->e_.to_string(), this->c_.to_string(), detail::number_text(value_)});
     }
 
     template <bool V, bool M, class B>

@@ -143,7 +143,10 @@ public:
         : value_(static_cast<double>(v)), text_(detail::number_text(value_, std::is_same_v<N, float>)), bare_(true)
     {
     }
-    explicit scalar_leaf(const quantity& q) : value_(q.value), unit_(q.unit), text_(ccdx::to_string(q)), bare_(false) {}
+    explicit scalar_leaf(const quantity& q)
+        : value_(q.value), unit_(q.unit), text_(detail::quantity_text(q.value, q.unit)), bare_(false)
+    {
+    }
 
     bool is_bare() const noexcept { return bare_; }
     double value() const noexcept { return value_; }

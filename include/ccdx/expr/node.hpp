@@ -23,11 +23,13 @@
 // the whole tree is inlined into it.
 
 #include <cstddef>
+#include <initializer_list>
 #include <limits>
 #include <string>
 #include <type_traits>
 #include <utility>
 
+#include "ccdx/core/detail/format.hpp"
 #include "ccdx/core/error.hpp"
 #include "ccdx/core/header.hpp"
 #include "ccdx/core/image.hpp"
@@ -96,6 +98,40 @@ shape2 broadcast_shapes(const shape2& a, const shape2& b, Left&& left, Right&& r
     return out;
 }
 
+
+inline std::string parenthesize(const std::string& s, bool wrap) { return wrap ? "(" + s + ")" : s; }
+
+// Printing, one set of rules for the C++ nodes and run-time formulas (formula.hpp), with the
+// fewest parentheses that keep the tree: what prints reads back as the same formula. Arithmetic
+// and logic chain on the left (a - b - c); comparisons do not chain.
+inline std::string infix_text(const std::string& l, int lp, const char* symbol, int p, const std::string& r, int rp,
+                              bool chains = true)
+{
+    return parenthesize(l, chains ? lp < p : lp <= p) + " " + symbol + " " + parenthesize(r, rp <= p);
+}
+
+// '-' wraps everything but a primary ("-(-a)", never "--a"); '!' what binds less than it.
+inline std::string prefix_text(const char* symbol, const std::string& e, int ep, int wrap_below)
+{
+    return symbol + parenthesize(e, ep < wrap_below);
+}
+
+inline std::string call_text(const char* name, std::initializer_list<std::string> args)
+{
+    std::string s = std::string(name) + "(";
+    const char* sep = "";
+    for (const std::string& a : args) {
+        s += sep + a;
+        sep = ", ";
+    }
+    return s + ")";
+}
+
+// A number as a formula writes it: 1.5[electron / adu], or the number alone without a unit.
+inline std::string quantity_text(double v, const ccdx::unit& u)
+{
+    return u.is_dimensionless() ? number_text(v) : number_text(v) + "[" + to_string(u) + "]";
+}
 
 // The memory one leaf plane reads, for the evaluator's aliasing check: the whole buffer it
 // lies in, and where element (0, 0) of the evaluation maps to and how indices step.

@@ -121,13 +121,12 @@ public:
     std::string to_string() const
     {
         if (divisor_) {
-            const std::string d =
-                divisor_->unit.is_dimensionless() ? number_text(divisor_->value, false) : ccdx::to_string(*divisor_);
-            return parenthesize(this->e_.to_string(), E::precedence < precedence) + " / " + d;
+            return infix_text(this->e_.to_string(), E::precedence, "/", precedence,
+                              quantity_text(divisor_->value, divisor_->unit), detail::precedence::primary);
         }
         if (k_.value == 1 && k_.unit.is_dimensionless()) return this->e_.to_string();
-        const std::string k = k_.unit.is_dimensionless() ? number_text(k_.value, false) : ccdx::to_string(k_);
-        return parenthesize(this->e_.to_string(), E::precedence < precedence) + " * " + k;
+        return infix_text(this->e_.to_string(), E::precedence, "*", precedence, quantity_text(k_.value, k_.unit),
+                          detail::precedence::primary);
     }
 
     template <bool V, bool M, class B>
@@ -164,8 +163,9 @@ public:
     std::string to_string() const
     {
         if (!enabled()) return this->e_.to_string();
-        const std::string e = this->e_.to_string(), lo = number_text(lo_, false);
-        return "replace(" + e + ", " + parenthesize(e, E::precedence <= detail::precedence::comparison) + " < " + lo + ", " + lo + ")";
+        const std::string e = this->e_.to_string(), lo = number_text(lo_);
+        return call_text("replace", {e, infix_text(e, E::precedence, "<", detail::precedence::comparison, lo,
+                                                   detail::precedence::primary, /*chains=*/false), lo});
     }
 
     template <bool V, bool M, class B>

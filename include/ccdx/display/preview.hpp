@@ -1,17 +1,17 @@
 #pragma once
 // Quick-look PNG previews of an image with an astronomer's display scaling: display limits from
 // IRAF's zscale or from percentiles, then a linear, square-root, logarithmic or asinh stretch.
-// The PNG is written here, in full: 8-bit grey, zlib stream of stored (uncompressed) deflate
-// blocks with its own CRC-32 and Adler-32, so no compression library is needed.
+// The PNG (8-bit grey) is encoded by libpng, compressed.
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include <png.h>
 
 #include "ccdx/core/error.hpp"
 #include "ccdx/core/image.hpp"
@@ -49,86 +49,6 @@ struct preview_options {
     bool overwrite = false;
 };
 
-namespace detail::png {
-
-inline std::uint32_t crc32(const std::uint8_t* data, std::size_t n, std::uint32_t crc = 0)
-{
-    static const auto table = [] {
-        std::array<std::uint32_t, 256> t{};
-        for (std::uint32_t i = 0; i < 256; ++i) {
-            std::uint32_t c = i;
-            for (int k = 0; k < 8; ++k) c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            t[i] = c;
-        }
-        return t;
-    }();
-    crc = ~crc;
-    for (std::size_t i = 0; i < n; ++i) crc = table[(crc ^ data[i]) & 0xFFu] ^ (crc >> 8);
-    return ~crc;
-}
-
-inline std::uint32_t adler32(const std::uint8_t* data, std::size_t n, std::uint32_t adler = 1)
-{
-    constexpr std::uint32_t mod = 65521;
-    std::uint32_t a = adler & 0xFFFFu, b = adler >> 16;
-    while (n > 0) {
-        // 5552 bytes is the longest run whose sums cannot overflow 32 bits before the modulo.
-        const std::size_t run = std::min<std::size_t>(n, 5552);
-        for (std::size_t i = 0; i < run; ++i) {
-            a += data[i];
-            b += a;
-        }
-        a %= mod;
-        b %= mod;
-        data += run;
-        n -= run;
-    }
-    return (b << 16) | a;
-}
-
-inline void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v)
-{
-    out.push_back(static_cast<std::uint8_t>(v >> 24));
-    out.push_back(static_cast<std::uint8_t>(v >> 16));
-    out.push_back(static_cast<std::uint8_t>(v >> 8));
-    out.push_back(static_cast<std::uint8_t>(v));
-}
-
-inline void put_chunk(std::vector<std::uint8_t>& out, const char (&type)[5], const std::vector<std::uint8_t>& data)
-{
-    put_u32(out, static_cast<std::uint32_t>(data.size()));
-    const std::size_t start = out.size();
-    out.insert(out.end(), type, type + 4);
-    out.insert(out.end(), data.begin(), data.end());
-    put_u32(out, crc32(out.data() + start, out.size() - start));
-}
-
-// A zlib stream (RFC 1950) holding the bytes in stored deflate blocks (RFC 1951, BTYPE 00).
-inline std::vector<std::uint8_t> zlib_stored(const std::vector<std::uint8_t>& raw)
-{
-    std::vector<std::uint8_t> z;
-    z.reserve(raw.size() + raw.size() / 65535 * 5 + 16);
-    z.push_back(0x78);  // deflate, 32K window
-    z.push_back(0x01);  // no preset dictionary, fastest; (0x78 << 8 | 0x01) % 31 == 0
-    std::size_t pos = 0;
-    do {
-        const std::size_t len = std::min<std::size_t>(raw.size() - pos, 65535);
-        const bool last = pos + len == raw.size();
-        z.push_back(last ? 1 : 0);
-        z.push_back(static_cast<std::uint8_t>(len));
-        z.push_back(static_cast<std::uint8_t>(len >> 8));
-        z.push_back(static_cast<std::uint8_t>(~len));
-        z.push_back(static_cast<std::uint8_t>(~len >> 8));
-        z.insert(z.end(), raw.begin() + static_cast<std::ptrdiff_t>(pos),
-                 raw.begin() + static_cast<std::ptrdiff_t>(pos + len));
-        pos += len;
-    } while (pos < raw.size());
-    put_u32(z, adler32(raw.data(), raw.size()));
-    return z;
-}
-
-}  // namespace detail::png
-
 // The bytes of an 8-bit greyscale PNG; `grey` holds `height` rows of `width` pixels, top row first.
 inline std::vector<std::uint8_t> png_bytes(const std::vector<std::uint8_t>& grey, std::size_t width,
                                            std::size_t height)
@@ -138,23 +58,24 @@ inline std::vector<std::uint8_t> png_bytes(const std::vector<std::uint8_t>& grey
     if (grey.size() != width * height)
         throw shape_error("PNG pixels: " + std::to_string(grey.size()) + " values for " + std::to_string(width) +
                           " x " + std::to_string(height));
-    std::vector<std::uint8_t> out = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-
-    std::vector<std::uint8_t> ihdr;
-    detail::png::put_u32(ihdr, static_cast<std::uint32_t>(width));
-    detail::png::put_u32(ihdr, static_cast<std::uint32_t>(height));
-    ihdr.insert(ihdr.end(), {8, 0, 0, 0, 0});  // bit depth 8, greyscale, deflate, filter 0, no interlace
-    detail::png::put_chunk(out, "IHDR", ihdr);
-
-    std::vector<std::uint8_t> scanlines;
-    scanlines.reserve(height * (width + 1));
-    for (std::size_t r = 0; r < height; ++r) {
-        scanlines.push_back(0);  // filter type None
-        scanlines.insert(scanlines.end(), grey.begin() + static_cast<std::ptrdiff_t>(r * width),
-                         grey.begin() + static_cast<std::ptrdiff_t>((r + 1) * width));
+    // libpng's simplified API: once for the size, once into a buffer of that size.
+    png_image im{};
+    im.version = PNG_IMAGE_VERSION;
+    im.width = static_cast<png_uint_32>(width);
+    im.height = static_cast<png_uint_32>(height);
+    im.format = PNG_FORMAT_GRAY;
+    png_alloc_size_t size = 0;
+    std::vector<std::uint8_t> out;
+    if (png_image_write_to_memory(&im, nullptr, &size, 0, grey.data(), 0, nullptr)) {
+        out.resize(size);
+        if (!png_image_write_to_memory(&im, out.data(), &size, 0, grey.data(), 0, nullptr)) out.clear();
     }
-    detail::png::put_chunk(out, "IDAT", detail::png::zlib_stored(scanlines));
-    detail::png::put_chunk(out, "IEND", {});
+    if (out.empty()) {
+        const std::string why = im.message;
+        png_image_free(&im);
+        throw error("PNG of " + std::to_string(width) + " x " + std::to_string(height) + " cannot be encoded: " + why);
+    }
+    out.resize(size);
     return out;
 }
 

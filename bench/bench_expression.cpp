@@ -1,5 +1,7 @@
 // The reduction formula (raw - bias - dark * s) / flat on 4096 x 4096 float frames:
 //   fused        ccdx's single pass
+//   formula      the same formula typed at run time (ccdx::formula, as `ccdx calc` runs it):
+//                node by node over blocks, into a new image each time
 //   naive        one temporary array per operation, as numpy and ccdproc evaluate it
 //   xtensor      the same formula as a plain xtensor expression (values only)
 //   same_streams reads and writes exactly the planes the fused pass touches, trivially: the floor
@@ -17,9 +19,12 @@
 #include <benchmark/benchmark.h>
 
 #include <array>
+#include <map>
 #include <random>
+#include <string>
 
 #include <ccdx/ccdx.hpp>
+#include <ccdx/expr/formula.hpp>
 #include <xtensor/xnoalias.hpp>
 
 #include "bandwidth.hpp"
@@ -80,6 +85,21 @@ void BM_fused(benchmark::State& state)
     for (auto _ : state) {
         eval_into((f.raw - f.bias - f.dark * dark_scale) / f.flat, out, options);
         benchmark::ClobberMemory();
+    }
+    bench::report_bytes(state, formula_bytes(full));
+}
+
+void BM_formula(benchmark::State& state)
+{
+    const bool full = state.range(1) != 0;
+    const frame_set& f = frames(full);
+    const std::map<std::string, image<float>, std::less<>> operands{
+        {"raw", f.raw}, {"bias", f.bias}, {"dark", f.dark}, {"flat", f.flat}};
+    const formula typed("(raw - bias - dark * 0.3) / flat");
+    const eval_options options{threads_of(state)};
+    for (auto _ : state) {
+        image<float> out = typed.evaluate(operands, options);
+        benchmark::DoNotOptimize(out.data().data());
     }
     bench::report_bytes(state, formula_bytes(full));
 }
@@ -185,6 +205,7 @@ void thread_and_stream_args(benchmark::internal::Benchmark* b)
 }  // namespace
 
 BENCHMARK(BM_fused)->Apply(thread_and_stream_args);
+BENCHMARK(BM_formula)->Apply(thread_and_stream_args);
 BENCHMARK(BM_same_streams)->Apply(thread_and_stream_args);
 BENCHMARK(BM_naive)->ArgNames({"threads", "full"})->Args({1, 0})->Args({1, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_xtensor)->Unit(benchmark::kMillisecond)->UseRealTime();

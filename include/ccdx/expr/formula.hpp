@@ -442,6 +442,11 @@ struct workspace {
     };
     std::vector<buffers> nodes;
     std::vector<block_view<T>> views;
+    // The root writes straight into the result's planes at the block's offset.
+    std::size_t root = 0;
+    T* out_value = nullptr;
+    T* out_variance = nullptr;
+    mask_t* out_mask = nullptr;
 };
 
 // The nodes that compute, children before parents: the pass walks this list, not the tree, so
@@ -538,9 +543,10 @@ block_view<T> run(const kernel<T>& n, workspace<T>& ws, std::size_t offset, std:
     block_view<T> v[3];
     for (std::size_t i = 0; i < n.args.size(); ++i) v[i] = ws.views[n.args[i]->id];
     const auto arg = [&](std::size_t i) { return reader<T>{*n.args[i], v[i]}; };
-    T* value = buf.value.data();
-    T* var = n.has_variance ? buf.variance.data() : nullptr;
-    mask_t* mask = buf.mask.data();
+    const bool root = n.id == ws.root;
+    T* value = root ? ws.out_value : buf.value.data();
+    T* var = n.has_variance ? (root ? ws.out_variance : buf.variance.data()) : nullptr;
+    mask_t* mask = root && ws.out_mask ? ws.out_mask : buf.mask.data();
     std::uint8_t* test = buf.test.data();
     out.value = n.condition ? nullptr : value;
     out.variance = var;
@@ -548,9 +554,11 @@ block_view<T> run(const kernel<T>& n, workspace<T>& ws, std::size_t offset, std:
     // The mask: the operand's own where nothing changes it, the OR of both for two operands.
     out.mask = n.has_mask ? mask : nullptr;
     const auto or_masks = [&](std::size_t x, std::size_t y) {
-        if (!n.has_mask) return;
-        const auto a = arg(x), b = arg(y);
-        for (std::size_t i = 0; i < count; ++i) mask[i] = static_cast<mask_t>(a.mask(i) | b.mask(i));
+        const mask_t *a = v[x].mask, *b = v[y].mask;
+        if (a && b)
+            for (std::size_t i = 0; i < count; ++i) mask[i] = static_cast<mask_t>(a[i] | b[i]);
+        else if (a || b)
+            std::copy(a ? a : b, (a ? a : b) + count, mask);
     };
     const auto pass_mask = [&](std::size_t x) { out.mask = v[x].mask; };
 
@@ -698,7 +706,8 @@ image<T> evaluate_kernel(const kernel<T>& k, std::size_t node_count, std::size_t
     // Every node keeps a block of its own: a formula of many nodes gets smaller blocks.
     constexpr std::size_t buffer_budget = std::size_t(64) << 20;  // bytes per thread
     block = std::max<std::size_t>(std::min(block, buffer_budget / (node_count * (2 * sizeof(T) + 2))), 64);
-    image<T> out(k.shape[0], k.shape[1], k.unit);
+    // Planes left unfilled: the threads that compute the blocks touch their pages first.
+    image<T> out(image<T>::plane::from_shape({k.shape[0], k.shape[1]}), k.unit);
     T* value = out.data().data();
     typename image<T>::plane sigma;
     if (k.has_variance) sigma = image<T>::plane::from_shape({k.shape[0], k.shape[1]});
@@ -710,12 +719,19 @@ image<T> evaluate_kernel(const kernel<T>& k, std::size_t node_count, std::size_t
     const std::vector<const kernel<T>*> order = post_order(k);
     const auto pass = [&](workspace<T>& ws, std::ptrdiff_t b) {
         const std::size_t offset = static_cast<std::size_t>(b) * block, n = std::min(block, total - offset);
+        ws.out_value = value + offset;
+        ws.out_variance = k.has_variance ? sigma.data() + offset : nullptr;
+        ws.out_mask = k.has_mask ? mask.data() + offset : nullptr;
         for (const kernel<T>* step : order) ws.views[step->id] = run(*step, ws, offset, n);
         const block_view<T> r = ws.views[k.id];
-        std::copy(r.value, r.value + n, value + offset);
-        if (k.has_variance)
-            for (std::size_t i = 0; i < n; ++i) sigma.data()[offset + i] = std::sqrt(r.variance[i]);
-        if (k.has_mask) std::copy(r.mask, r.mask + n, mask.data() + offset);
+        // What the root passed on from an operand (a leaf, a mask kept) is copied.
+        if (r.value != value + offset) std::copy(r.value, r.value + n, value + offset);
+        if (k.has_variance) {
+            T* s = sigma.data() + offset;
+            if (r.variance != s) std::copy(r.variance, r.variance + n, s);
+            for (std::size_t i = 0; i < n; ++i) s[i] = std::sqrt(s[i]);
+        }
+        if (k.has_mask && r.mask != mask.data() + offset) std::copy(r.mask, r.mask + n, mask.data() + offset);
     };
     const int used = total >= parallel_threshold ? thread_count(threads) : 1;
 #ifdef CCDX_USE_OPENMP
@@ -724,6 +740,7 @@ image<T> evaluate_kernel(const kernel<T>& k, std::size_t node_count, std::size_t
     {
         workspace<T> ws;
         allocate(order, node_count, ws, block);
+        ws.root = k.id;
 #ifdef CCDX_USE_OPENMP
 #pragma omp for schedule(static)
 #endif

@@ -16,4 +16,10 @@ if(NOT CCDX_SANITIZE)
   target_compile_options(ccdx_headers_alone PRIVATE -O0)
   add_test(NAME layout_by_stage
            COMMAND ${CMAKE_COMMAND} -DROOT=${PROJECT_SOURCE_DIR}/include/ccdx -P ${PROJECT_SOURCE_DIR}/cmake/check_layout.cmake)
+  # No run of 6 or more significant lines is written twice in include/.
+  find_package(Python3 COMPONENTS Interpreter QUIET)
+  if(Python3_Interpreter_FOUND)
+    add_test(NAME no_repeated_code
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/check_repeats.py ${PROJECT_SOURCE_DIR}/include)
+  endif()
 endif()

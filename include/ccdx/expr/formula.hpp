@@ -36,6 +36,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -478,25 +479,47 @@ inline void for_each_batch(std::size_t n, F&& f)
 
 CCDX_INTRINSICS_BEGIN
 // a Op b with C++'s choice of variance rule: an operand without uncertainty contributes no term.
+// Which operands are numbers and which carry a variance is decided once per block, not per batch.
+template <class T, class Op, bool ConstA, bool ConstB, int Variance>  // 0 none, 1 both, 2 a only, 3 b only
+void arithmetic_loop(const block_view<T>& a, const block_view<T>& b, T ca, T cb, T* out, T* var, std::size_t count)
+{
+    for_each_batch<T>(count, [&](auto tag, std::size_t i) {
+        using B = decltype(tag);
+        B x, y;
+        if constexpr (ConstA) x = detail::broadcast<B>(ca); else x = detail::load<B>(a.value + i);
+        if constexpr (ConstB) y = detail::broadcast<B>(cb); else y = detail::load<B>(b.value + i);
+        detail::store(out + i, Op::value(x, y));
+        if constexpr (Variance == 1)
+            detail::store(var + i, Op::variance(x, detail::load<B>(a.variance + i), y, detail::load<B>(b.variance + i)));
+        else if constexpr (Variance == 2)
+            detail::store(var + i, Op::variance_exact_right(x, detail::load<B>(a.variance + i), y));
+        else if constexpr (Variance == 3)
+            detail::store(var + i, Op::variance_exact_left(x, y, detail::load<B>(b.variance + i)));
+    });
+}
+
 template <class T, class Op>
 void run_arithmetic(const kernel<T>& n, const block_view<T>& a, const block_view<T>& b, const kernel<T>& ka,
                     const kernel<T>& kb, T* out, T* var, std::size_t count)
 {
-    const bool va = a.variance != nullptr, vb = b.variance != nullptr;
     const T ca = static_cast<T>(ka.k_value), cb = static_cast<T>(kb.k_value);
-    for_each_batch<T>(count, [&](auto tag, std::size_t i) {
-        using B = decltype(tag);
-        const B x = ka.constant ? detail::broadcast<B>(ca) : detail::load<B>(a.value + i);
-        const B y = kb.constant ? detail::broadcast<B>(cb) : detail::load<B>(b.value + i);
-        detail::store(out + i, Op::value(x, y));
-        if (!n.has_variance) return;
-        if (va && vb)
-            detail::store(var + i, Op::variance(x, detail::load<B>(a.variance + i), y, detail::load<B>(b.variance + i)));
-        else if (va)
-            detail::store(var + i, Op::variance_exact_right(x, detail::load<B>(a.variance + i), y));
-        else
-            detail::store(var + i, Op::variance_exact_left(x, y, detail::load<B>(b.variance + i)));
-    });
+    const int variance = !n.has_variance ? 0 : a.variance && b.variance ? 1 : a.variance ? 2 : 3;
+    const auto with = [&](auto const_a, auto const_b) {
+        constexpr bool A = decltype(const_a)::value, C = decltype(const_b)::value;
+        switch (variance) {
+        case 0: arithmetic_loop<T, Op, A, C, 0>(a, b, ca, cb, out, var, count); break;
+        case 1: arithmetic_loop<T, Op, A, C, 1>(a, b, ca, cb, out, var, count); break;
+        case 2: arithmetic_loop<T, Op, A, C, 2>(a, b, ca, cb, out, var, count); break;
+        default: arithmetic_loop<T, Op, A, C, 3>(a, b, ca, cb, out, var, count); break;
+        }
+    };
+    // Both numbers cannot happen: those fold when the formula is bound.
+    if (ka.constant)
+        with(std::true_type{}, std::false_type{});
+    else if (kb.constant)
+        with(std::false_type{}, std::true_type{});
+    else
+        with(std::false_type{}, std::false_type{});
 }
 
 template <class T, class Op>
@@ -699,6 +722,7 @@ const image<T>* first_leaf(const kernel<T>& root)
     return nullptr;
 }
 
+CCDX_INTRINSICS_BEGIN
 // Evaluates an array kernel of fixed shape into an image, in blocks spread over the threads.
 template <class T>
 image<T> evaluate_kernel(const kernel<T>& k, std::size_t node_count, std::size_t block, int threads)
@@ -729,7 +753,10 @@ image<T> evaluate_kernel(const kernel<T>& k, std::size_t node_count, std::size_t
         if (k.has_variance) {
             T* s = sigma.data() + offset;
             if (r.variance != s) std::copy(r.variance, r.variance + n, s);
-            for (std::size_t i = 0; i < n; ++i) s[i] = std::sqrt(s[i]);
+            for_each_batch<T>(n, [&](auto tag, std::size_t i) {
+                using B = decltype(tag);
+                detail::store(s + i, square_root(detail::load<B>(s + i)));
+            });
         }
         if (k.has_mask && r.mask != mask.data() + offset) std::copy(r.mask, r.mask + n, mask.data() + offset);
     };
@@ -752,6 +779,7 @@ image<T> evaluate_kernel(const kernel<T>& k, std::size_t node_count, std::size_t
     if (const image<T>* first = first_leaf(k)) out.header() = first->header();
     return out;
 }
+CCDX_INTRINSICS_END
 
 }  // namespace detail::formula
 

@@ -30,6 +30,7 @@
 #include <sys/mman.h>
 #endif
 
+#include "ccdx/core/detail/pages.hpp"
 #include "ccdx/core/error.hpp"
 #include "ccdx/core/header.hpp"
 #include "ccdx/core/image.hpp"
@@ -37,26 +38,9 @@
 #include "ccdx/core/unit.hpp"
 #include "ccdx/io/detail/fits_file.hpp"
 #include "ccdx/io/detail/staged_file.hpp"
+#include "ccdx/io/fits_options.hpp"
 
 namespace ccdx {
-
-struct read_options {
-    std::optional<ccdx::unit> unit;  // overrides BUNIT; required when the file has none
-    // HDU number (0 = primary) or EXTNAME. Default: the primary HDU, or the first image HDU with
-    // data (tile-compressed ones included) when the primary is empty.
-    std::variant<std::monostate, int, std::string> hdu;
-    std::string uncertainty_hdu = "UNCERT";  // "" = don't read
-    std::string mask_hdu = "MASK";           // "" = don't read
-};
-
-struct write_options {
-    bool overwrite = false;
-    // int16 and uint16 (BZERO = 32768) store values rounded to integers; NaN or a value outside
-    // the type's range is an error. The uncertainty is stored as float32 unless float64 is chosen.
-    enum class pixel_type { float32, float64, int16, uint16 } bitpix = pixel_type::float32;
-    bool compress = false;  // tile compression: RICE for integers, lossless GZIP for floats
-    bool checksum = false;  // CHECKSUM and DATASUM in every HDU
-};
 
 namespace detail {
 
@@ -187,23 +171,6 @@ void probe_last_pixel(const fits_handle& f, shape2 shape, std::size_t row_end, s
 {
     T last{};
     read_pixels<T>(f, shape, row_end - 1, 1, col_end - 1, 1, &last, what);
-}
-
-// A freshly allocated plane is written once, front to back. Linux maps it 4 KiB at a time on
-// first touch, which on a virtual machine costs more than decoding the pixels; asking for
-// transparent huge pages (as numpy does for large arrays) makes that 512 times fewer faults.
-inline void prefer_huge_pages(void* p, std::size_t bytes)
-{
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    constexpr std::uintptr_t huge = std::uintptr_t{1} << 21;
-    if (bytes < 2 * huge) return;
-    const auto begin = reinterpret_cast<std::uintptr_t>(p);
-    const std::uintptr_t lo = (begin + huge - 1) & ~(huge - 1);
-    const std::uintptr_t hi = (begin + bytes) & ~(huge - 1);
-    if (hi > lo) ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);  // advice only: failure is harmless
-#else
-    (void)p, (void)bytes;
-#endif
 }
 
 template <class T>

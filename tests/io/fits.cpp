@@ -11,6 +11,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <random>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -506,6 +508,135 @@ TEST_CASE("read: bad paths and damaged files")
         spit(cut, bytes.substr(0, 2880 + 100));
         CHECK(ccdx::read_fits_header(cut).value<int>("NAXIS1") == 16);
         require_error_naming(cut, [&] { (void)ccdx::read_fits(cut, o); });
+    }
+}
+
+// Where tile k's compressed bytes lie in a tile-compressed file (HDU 1), found with cfitsio.
+struct tile_place {
+    std::size_t descriptor, data, length;
+};
+tile_place tile_of(const fs::path& file, long k)
+{
+    fitsfile* f = nullptr;
+    int status = 0, column = 0;
+    fits_open_diskfile(&f, file.c_str(), READONLY, &status);
+    fits_movabs_hdu(f, 2, nullptr, &status);
+    fits_get_colnum(f, CASEINSEN, const_cast<char*>("COMPRESSED_DATA"), &column, &status);
+    LONGLONG length = 0, offset = 0, header = 0, data = 0, end = 0, row_bytes = 0, rows = 0;
+    fits_read_descriptll(f, column, k + 1, &length, &offset, &status);
+    fits_get_hduaddrll(f, &header, &data, &end, &status);
+    fits_read_key(f, TLONGLONG, "NAXIS1", &row_bytes, nullptr, &status);
+    fits_read_key(f, TLONGLONG, "NAXIS2", &rows, nullptr, &status);
+    fits_close_file(f, &status);
+    REQUIRE(status == 0);
+    REQUIRE(column == 1);  // the descriptor opens the row
+    return {static_cast<std::size_t>(data + k * row_bytes), static_cast<std::size_t>(data + row_bytes * rows + offset),
+            static_cast<std::size_t>(length)};
+}
+
+std::string big_endian32(std::uint32_t v)
+{
+    return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+}
+
+TEST_CASE("read: damage that would crash cfitsio is refused first, naming the file and the tile")
+{
+    scratch_folder tmp;
+    ccdx::read_options o;
+    o.unit = ccdx::unit("adu");
+    auto refused = [&](const std::string& name, const std::string& bytes) {
+        spit(tmp / name, bytes);
+        return require_error_naming(tmp / name, [&] { (void)ccdx::read_fits(tmp / name, o); });
+    };
+
+    SUBCASE("the reproducer of a crash in cfitsio's Rice decoder")
+    {
+        const fs::path crash = fs::path(CCDX_FUZZ_DIR) / "cfitsio_rice_decoder_crash.fits";
+        CHECK(contains(require_error_naming(crash, [&] { (void)ccdx::read_fits(crash, o); }), "tile"));
+    }
+    SUBCASE("tile streams shorter than their pixels, or lying outside the heap")
+    {
+        for (const char* name : {"m13_rice.fits", "m13_plio.fits", "m13_hcomp.fits", "compressed_with_nan.fits"}) {
+            CAPTURE(name);
+            const fs::path source = data(std::string("fits_robustness/") + name);
+            const std::string bytes = slurp(source);
+            const tile_place t = tile_of(source, 0);
+            // The stream cut to a few bytes: each decoder would read past them.
+            std::string shorter = bytes;
+            shorter.replace(t.descriptor, 4, big_endian32(3));
+            CHECK(contains(refused(std::string("short-") + name, shorter), "tile 1 of"));
+            // The descriptor pointing past the heap.
+            std::string outside = bytes;
+            outside.replace(t.descriptor + 4, 4, big_endian32(0x7fffff00));
+            CHECK(contains(refused(std::string("outside-") + name, outside), "heap"));
+            // Header reads need no tiles: the header of the damaged file still reads.
+            CHECK(ccdx::read_fits_header(tmp / (std::string("outside-") + name)).value<int>("NAXIS1") > 0);
+        }
+        // A PLIO line list claiming more words than it has; an HCOMPRESS tile of another size.
+        std::string plio = slurp(data("fits_robustness/m13_plio.fits"));
+        const tile_place p = tile_of(data("fits_robustness/m13_plio.fits"), 0);
+        plio.replace(p.data + 4, 2, "\x7f\xff");
+        CHECK(contains(refused("list.fits", plio), "PLIO"));
+        std::string hcomp = slurp(data("fits_robustness/m13_hcomp.fits"));
+        const tile_place h = tile_of(data("fits_robustness/m13_hcomp.fits"), 0);
+        hcomp.replace(h.data + 2, 4, big_endian32(1000));
+        CHECK(contains(refused("hsize.fits", hcomp), "HCOMPRESS"));
+    }
+    SUBCASE("tile keywords cfitsio divides by or indexes with")
+    {
+        const std::string bytes = slurp(data("fits_robustness/m13_rice.fits"));
+        struct damage {
+            const char* keyword;
+            const char* card;
+            const char* named;
+        };
+        for (const damage& d : {damage{"ZTILE1", "ZTILE1  =                    0", "ZTILE1"},
+                                damage{"ZTILE2", "ZTILE2  =                   -3", "ZTILE2"},
+                                damage{"ZNAXIS", "ZNAXIS  =                    3", "ZNAXIS3"},
+                                damage{"ZNAXIS", "ZNAXIS  =                   70", "ZNAXIS"},
+                                damage{"ZNAXIS2", "ZNAXIS2 =                  900", "tiles"},
+                                damage{"ZBITPIX", "ZBITPIX =                   12", "ZBITPIX"},
+                                damage{"ZCMPTYPE", "ZCMPTYPE= 'RICE_9  '", "ZCMPTYPE"},
+                                damage{"ZVAL1", "ZVAL1   =                    0", "BLOCKSIZE"},
+                                damage{"TFORM1", "TFORM1  = '1PZ(257)'", "TFORM1"},
+                                damage{"NAXIS1", "NAXIS1  =                   16", "NAXIS1"}}) {
+            CAPTURE(std::string(d.card));
+            // Refused on opening: cfitsio acts on these as soon as it moves to the HDU.
+            spit(tmp / "tiles.fits", with_card(bytes, d.keyword, d.card));
+            const std::string what = require_error_naming(tmp / "tiles.fits", [&] {
+                (void)ccdx::read_fits_header(tmp / "tiles.fits");
+            });
+            CHECK(contains(what, d.named));
+        }
+    }
+    SUBCASE("scaling that is not a finite number, and sizes past what a file can hold")
+    {
+        const std::string bytes = slurp(data("feder_msumastro/uint16.fit"));
+        for (const char* value : {"'X'", "NAN", "1E400", "INF"}) {
+            CAPTURE(value);
+            for (const char* keyword : {"BZERO", "BSCALE"}) {
+                std::string card = keyword;
+                card.resize(8, ' ');
+                card += "= " + std::string(20 - std::strlen(value), ' ') + value;
+                const std::string damaged = with_card(bytes, "BZERO", card);
+                CHECK(contains(refused("scaled.fits", damaged), keyword));
+            }
+        }
+        for (const char* card : {"PCOUNT  =  9223372036854775807", "PCOUNT  =  4611686018427387904",
+                                 "GCOUNT  =  9223372036854775807"}) {
+            CAPTURE(std::string(card));
+            std::string damaged = slurp(data("fits_robustness/m13_rice.fits"));
+            damaged = with_card(damaged, std::string(card).substr(0, 6), card);
+            CHECK(contains(refused("sizes.fits", damaged), "more data than any file can hold"));
+        }
+    }
+    SUBCASE("a FIFO is refused, not waited on")
+    {
+        REQUIRE(::mkfifo((tmp / "pipe.fits").c_str(), 0600) == 0);
+        CHECK(contains(require_error_naming(tmp / "pipe.fits", [&] { (void)ccdx::read_fits(tmp / "pipe.fits", o); }),
+                       "not a regular file"));
+        CHECK(contains(require_error_naming(tmp / "pipe.fits", [&] { (void)ccdx::read_fits_header(tmp / "pipe.fits"); }),
+                       "not a regular file"));
     }
 }
 

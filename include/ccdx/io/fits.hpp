@@ -136,6 +136,7 @@ void read_pixels(const fits_handle& f, shape2 shape, std::size_t row0, std::size
                  std::size_t ncols, T* out, const std::string& what)
 {
     if (nrows == 0 || ncols == 0) return;
+    f.check_tiles();
     int anynul = 0, status = 0, bitpix = 0;
     fits_get_img_type(f.get(), &bitpix, &status);
     // BLANK (ZBLANK in quantized tile-compressed floats) marks missing values: they become NaN.
@@ -194,6 +195,7 @@ inline xt::xtensor<mask_t, 2> read_mask(const fits_handle& f, shape2 shape, cons
     const std::size_t nrows = s.rows.size(), ncols = s.cols.size();
     auto mask = xt::xtensor<mask_t, 2>::from_shape({nrows, ncols});
     if (nrows == 0 || ncols == 0) return mask;
+    f.check_tiles();
     prefer_huge_pages(mask.data(), mask.size());
     probe_last_pixel<double>(f, shape, s.rows.end, s.cols.end, "mask");
     if (equivalent == BYTE_IMG) {

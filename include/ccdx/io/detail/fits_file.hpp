@@ -24,10 +24,14 @@
 #include "ccdx/core/detail/text.hpp"
 #include "ccdx/core/error.hpp"
 #include "ccdx/core/header.hpp"
+#include "ccdx/io/detail/fits_layout.hpp"
+#include "ccdx/io/detail/fits_records.hpp"
+
+// cfitsio's raw byte read, exported but declared only in its internal header (fitsio2.h,
+// whose macros must not reach ccdx's users).
+extern "C" int ffgbyt(fitsfile* fptr, LONGLONG nbytes, void* buffer, int* status);
 
 namespace ccdx::detail {
-
-inline std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
 
 // What cfitsio says about a status code, e.g. "tried to move past end of file".
 inline std::string fits_status_text(int status)
@@ -35,11 +39,6 @@ inline std::string fits_status_text(int status)
     char text[FLEN_STATUS] = {};
     fits_get_errstatus(status, text);
     return std::string(text) + " (cfitsio status " + std::to_string(status) + ")";
-}
-
-[[noreturn]] inline void throw_fits(const std::filesystem::path& p, const std::string& what)
-{
-    throw fits_error("FITS file " + quoted(p) + ": " + what);
 }
 
 // One open cfitsio file. Move-only; closes on destruction.
@@ -53,6 +52,9 @@ public:
         if (path_.empty()) throw fits_error("FITS file: empty path");
         if (!std::filesystem::exists(path_, ec)) throw_fits(path_, "no such file");
         if (std::filesystem::is_directory(path_, ec)) throw_fits(path_, "is a directory, not a FITS file");
+        // A FIFO or a device would block cfitsio's open, or never end.
+        if (!std::filesystem::is_regular_file(path_, ec))
+            throw_fits(path_, "is not a regular file (a FIFO, socket or device is not read as FITS)");
         check_gzip_trailer();
         // The disk-file entry point takes the name literally: no cfitsio "[ext]" or "!" syntax,
         // yet gzip, bzip2 and compress files are still recognised and decompressed.
@@ -61,6 +63,14 @@ public:
             file_ = nullptr;
             throw_fits(path_, "cannot be opened as FITS: " + fits_status_text(status));
         }
+        // Before cfitsio moves to any other HDU: its headers are checked by ccdx first.
+        try {
+            layout_ = scan_layout(path_, file_->Fptr->logfilesize, bytes());
+        } catch (...) {
+            fits_close_file(std::exchange(file_, nullptr), &status);
+            throw;
+        }
+        tiles_checked_.assign(layout_.hdus.size(), false);
     }
     // A file built in memory, in a buffer from std::calloc of *size bytes, grown to `reserve`
     // bytes at once when it must grow; `name` is what messages call it. The file is length()
@@ -78,7 +88,11 @@ public:
     }
     fits_handle(const fits_handle&) = delete;
     fits_handle& operator=(const fits_handle&) = delete;
-    fits_handle(fits_handle&& o) noexcept : file_(std::exchange(o.file_, nullptr)), path_(std::move(o.path_)) {}
+    fits_handle(fits_handle&& o) noexcept
+        : file_(std::exchange(o.file_, nullptr)), path_(std::move(o.path_)), layout_(std::move(o.layout_)),
+          tiles_checked_(std::move(o.tiles_checked_))
+    {
+    }
     fits_handle& operator=(fits_handle&&) = delete;
     ~fits_handle()
     {
@@ -168,48 +182,31 @@ public:
         check(status, "cannot read the NAXISn of HDU " + std::to_string(current_hdu() - 1));
         return n;
     }
-    // Walks every HDU and checks that the file holds all the bytes their headers promise and
-    // nothing beyond them: a file cut short, even inside an extension that is not read (an
-    // UNCERT or MASK whose header is half there), is an error rather than a silently missing
-    // plane. Leaves the file at the HDU it was on.
+    // Checks that the file holds all the bytes its headers promise and nothing beyond them: a
+    // file cut short, even inside an extension that is not read (an UNCERT or MASK whose header
+    // is half there), is an error rather than a silently missing plane.
     void verify_complete() const
     {
-        const int here = current_hdu();
-        LONGLONG data_start = 0, data_end = 0, needed_end = 0;
-        int hdu = 1;
-        for (;; ++hdu) {
-            int status = 0, type = 0;
-            fits_movabs_hdu(file_, hdu, &type, &status);
-            if (status == END_OF_FILE && hdu > 1) break;
-            check(status, "HDU " + std::to_string(hdu - 1) + " cannot be read (file truncated or damaged?)");
-            LONGLONG header_start = 0;
-            fits_get_hduaddrll(file_, &header_start, &data_start, &data_end, &status);
-            long long bitpix = 8, pcount = 0, gcount = 1, naxis = 0, bytes = 1;
-            fits_read_key(file_, TLONGLONG, "BITPIX", &bitpix, nullptr, &status);
-            fits_read_key(file_, TLONGLONG, "NAXIS", &naxis, nullptr, &status);
-            check(status, "HDU " + std::to_string(hdu - 1) + " has no valid BITPIX or NAXIS");
-            for (long long i = 1; i <= naxis; ++i) {
-                long long n = 0;
-                fits_read_key(file_, TLONGLONG, ("NAXIS" + std::to_string(i)).c_str(), &n, nullptr, &status);
-                bytes = n > 0 && bytes <= (1LL << 62) / n ? bytes * n : (n == 0 ? 0 : -1);
-            }
-            int ignored = 0;
-            fits_read_key(file_, TLONGLONG, "PCOUNT", &pcount, nullptr, &ignored);
-            ignored = 0;
-            fits_read_key(file_, TLONGLONG, "GCOUNT", &gcount, nullptr, &ignored);
-            check(status, "HDU " + std::to_string(hdu - 1) + " has an invalid NAXISn");
-            if (naxis == 0) bytes = 0;
-            if (bytes < 0) throw_fits(path_, "HDU " + std::to_string(hdu - 1) + " claims more data than can exist");
-            needed_end = data_start + (std::abs(bitpix) / 8) * gcount * (bytes + pcount);
-        }
-        const LONGLONG size = file_->Fptr->logfilesize;
-        if (needed_end > size)
-            throw_fits(path_, "is truncated: HDU " + std::to_string(hdu - 2) + " needs " + std::to_string(needed_end) +
-                                  " bytes, the file has " + std::to_string(size));
-        if (size > data_end)
-            throw_fits(path_, "ends with " + std::to_string(size - data_end) +
+        const auto& hdus = layout_.hdus;
+        const std::string last = std::to_string(hdus.size() - 1);
+        if (layout_.header_cut_short)
+            throw_fits(path_, "is truncated: the header of HDU " + std::to_string(hdus.size()) + " has no END");
+        if (!hdus.empty() && hdus.back().data_start + hdus.back().data_bytes > layout_.file_size)
+            throw_fits(path_, "is truncated: HDU " + last + " needs " +
+                                  std::to_string(hdus.back().data_start + hdus.back().data_bytes) +
+                                  " bytes, the file has " + std::to_string(layout_.file_size));
+        if (layout_.trailing_bytes)
+            throw_fits(path_, "ends with " + std::to_string(layout_.trailing_bytes) +
                                   " bytes that do not form a complete HDU (truncated extension?)");
-        move_to(here);
+    }
+
+    // Before the first pixel of a tile-compressed HDU is decoded: every tile checked, once.
+    void check_tiles() const
+    {
+        const std::size_t i = static_cast<std::size_t>(current_hdu() - 1);
+        if (i >= layout_.hdus.size() || !layout_.hdus[i].tiles || tiles_checked_[i]) return;
+        detail::check_tiles(path_, static_cast<int>(i), *layout_.hdus[i].tiles, bytes());
+        tiles_checked_[i] = true;
     }
 
     // A string keyword of the current HDU, or "" when absent.
@@ -293,107 +290,22 @@ private:
                                   std::to_string(compressed) + " compressed bytes (damaged file?)");
     }
 
+    // The file's bytes as cfitsio holds them (decompressed, for .gz, .bz2 and .Z files).
+    read_bytes bytes() const
+    {
+        return [this](long long offset, void* out, std::size_t n) {
+            int status = 0;
+            ffmbyt(file_, offset, 0 /* report EOF */, &status);
+            ffgbyt(file_, static_cast<LONGLONG>(n), out, &status);
+            check(status, "cannot read " + std::to_string(n) + " bytes at offset " + std::to_string(offset));
+        };
+    }
+
     fitsfile* file_ = nullptr;
     std::filesystem::path path_;
+    fits_layout layout_;
+    mutable std::vector<bool> tiles_checked_;
 };
-
-// ---- header records <-> cards ---------------------------------------------------------------
-
-// Parses "'it''s' / comment" (the part after "= "): the string, and the rest after the quote.
-inline std::pair<std::string, std::string_view> parse_fits_string(std::string_view s)
-{
-    std::string out;
-    std::size_t i = 1;  // past the opening quote
-    for (; i < s.size(); ++i) {
-        if (s[i] == '\'') {
-            if (i + 1 < s.size() && s[i + 1] == '\'') {
-                out += '\'';
-                ++i;
-                continue;
-            }
-            break;
-        }
-        out += s[i];
-    }
-    // Trailing blanks in a FITS string are not significant; leading blanks are.
-    out.resize(rtrim(out).size());
-    return {out, i < s.size() ? s.substr(i + 1) : std::string_view{}};
-}
-
-inline std::string comment_of(std::string_view rest)
-{
-    const auto slash = rest.find('/');
-    if (slash == std::string_view::npos) return "";
-    return std::string(trim(rest.substr(slash + 1)));
-}
-
-// The typed value of a non-string value field: T/F, integer, real (D exponents too), or empty.
-inline card_value parse_fits_value(std::string_view token)
-{
-    token = trim(token);
-    if (token.empty()) return std::monostate{};
-    if (token == "T") return true;
-    if (token == "F") return false;
-    if (token.find_first_not_of("+-0123456789") == std::string_view::npos)
-        if (const auto v = parse_number<long long>(token)) return std::int64_t{*v};
-    std::string text(token);
-    for (char& c : text)
-        if (c == 'D' || c == 'd') c = 'E';
-    if (const auto d = parse_number<double>(text)) return *d;
-    return std::string(token);  // complex values, numbers out of range and oddities: kept as written
-}
-
-// Appends the cards of a run of 80-character records (as cfitsio's hdr2str gives them) to h,
-// joining long strings continued on CONTINUE cards.
-inline void parse_records(std::string_view records, header& h)
-{
-    const std::size_t n = records.size() / 80;
-    for (std::size_t r = 0; r < n; ++r) {
-        const std::string_view rec = records.substr(r * 80, 80);
-        std::string_view key = rtrim(rec.substr(0, 8));
-        std::string_view field;  // what follows the value indicator
-        std::string keyword;
-        if (rec.substr(0, 9) == "HIERARCH ") {
-            const auto eq = rec.find('=');
-            if (eq == std::string_view::npos) {
-                h.set("", std::string(rtrim(rec.substr(9))));
-                continue;
-            }
-            keyword = std::string(trim(rec.substr(9, eq - 9)));
-            field = rec.substr(eq + 1);
-        } else if (key == "END") {
-            break;
-        } else if (detail::is_commentary(key) || rec.substr(8, 2) != "= ") {
-            // COMMENT, HISTORY, blank and other value-less cards keep their text.
-            h.set(std::string(key), std::string(rtrim(rec.substr(8))));
-            continue;
-        } else {
-            keyword = std::string(key);
-            field = rec.substr(10);
-        }
-        const std::string_view value = trim(field);
-        if (!value.empty() && value.front() == '\'') {
-            auto [text, rest] = parse_fits_string(value);
-            std::string comment = comment_of(rest);
-            // Long-string convention: a value ending in '&' continues on the next CONTINUE card.
-            while (!text.empty() && text.back() == '&' && r + 1 < n &&
-                   records.substr((r + 1) * 80, 8) == "CONTINUE") {
-                const std::string_view next = trim(records.substr((r + 1) * 80 + 8, 72));
-                if (next.empty() || next.front() != '\'') break;
-                ++r;
-                auto [more, more_rest] = parse_fits_string(next);
-                text.pop_back();
-                text += more;
-                if (std::string c = comment_of(more_rest); !c.empty()) comment += (comment.empty() ? "" : " ") + c;
-            }
-            h.set(std::move(keyword), std::move(text), std::move(comment));
-        } else {
-            const auto slash = value.find('/');
-            h.set(std::move(keyword), parse_fits_value(value.substr(0, slash)),
-                  slash == std::string_view::npos ? std::string() : std::string(trim(value.substr(slash + 1))));
-        }
-    }
-}
 
 // A tile-compressed image is stored as a table whose header carries the image's own keywords
 // as ZBITPIX, ZNAXISn, ...: this turns it back into the image's header, as astropy shows it.

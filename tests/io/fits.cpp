@@ -241,6 +241,15 @@ TEST_CASE("read: compressed files")
         CAPTURE(codec);
         CHECK(same_pixels(ccdx::read_fits(data(std::string("fits_robustness/") + codec), adu).data(), plain.data()));
     }
+    // Several tiles, edge tiles smaller: every pixel is (7 i) mod 1000, i counting row by row.
+    for (const char* codec : {"rice_1", "gzip_1", "gzip_2", "plio_1", "hcompress_1"}) {
+        CAPTURE(codec);
+        const auto tiled = ccdx::read_fits(data(std::string("fits_generated/tiled_") + codec + ".fits"), adu);
+        REQUIRE(tiled.shape() == ccdx::shape2{20, 30});
+        int wrong = 0;
+        for (std::size_t i = 0; i < tiled.size(); ++i) wrong += tiled.data().data()[i] != float(7 * i % 1000);
+        CHECK(wrong == 0);
+    }
     // Lossy float quantization decodes close to the original (0.367 at most, measured by astropy).
     const auto real = ccdx::read_fits(data("fits_robustness/m13real.fits"), adu);
     const auto quantized = ccdx::read_fits(data("fits_robustness/m13real_rice.fits"), adu);

@@ -1,6 +1,6 @@
 // libFuzzer target for the FITS reader: any bytes given as a file must either read or throw a
 // ccdx::error; a crash, a hang, a sanitizer report or another exception type is a bug.
-// Built with -DCCDX_FUZZ=ON and clang (tests/fits_fuzz.cmake).
+// Built with -DCCDX_FUZZ=ON and clang (tests/fuzz.cmake).
 
 #include <ccdx/io/fits.hpp>
 

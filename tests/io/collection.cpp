@@ -178,6 +178,14 @@ TEST_CASE("filters: case-insensitive keywords and strings, numbers by value, any
     CHECK(night.filter({{"object", "ngc"}}).empty());  // whole value, not a substring
     CHECK(night.filter({{"imagetyp", "light"}}).filter({{"imagetyp", "bias"}}).empty());
     CHECK_THROWS_AS(ccdx::keyword_match::regex("object", "(unclosed"), ccdx::value_error);
+    // Hostile patterns: a backtracking matcher needs 2^40 steps for this one, and deep nesting
+    // or great length is refused rather than recursed into.
+    ccdx::header h;
+    h.set("OBJECT", std::string(40, 'a'));
+    CHECK_FALSE(ccdx::keyword_match::regex("object", "(a+)+b")(h));
+    CHECK(ccdx::keyword_match::regex("object", "^(a+)+$")(h));
+    CHECK_THROWS_AS(ccdx::keyword_match::regex("object", std::string(2000, '(') + std::string(2000, ')')),
+                    ccdx::value_error);
     CHECK(night.size() == 5);  // filtering leaves the collection as it was
 }
 

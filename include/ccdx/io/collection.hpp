@@ -159,9 +159,20 @@ public:
 
     static keyword_match regex(std::string keyword, const std::string& pattern)
     {
+        // A pattern costs time polynomial in its length and the value's, whatever it is:
+        // libstdc++'s default matcher backtracks, exponentially on patterns like "(a+)+b", and
+        // its compiler recurses once per nesting level.
+        if (pattern.size() > 1024)
+            throw value_error("regular expression for keyword '" + keyword + "' is " + std::to_string(pattern.size()) +
+                              " characters long, more than the 1024 allowed");
+        constexpr auto syntax = std::regex::ECMAScript | std::regex::icase
+#ifdef __GLIBCXX__
+                                | std::regex_constants::__polynomial
+#endif
+            ;
         std::regex re;
         try {
-            re = std::regex(pattern, std::regex::ECMAScript | std::regex::icase);
+            re = std::regex(pattern, syntax);
         } catch (const std::regex_error& e) {
             throw value_error("bad regular expression '" + pattern + "' for keyword '" + keyword + "': " + e.what());
         }

@@ -30,8 +30,8 @@ fits.HDUList([primary('adu//')]).writeto('bad_bunit.fits', overwrite=True)
 fits.HDUList([primary(None)]).writeto('no_bunit.fits', overwrite=True)
 
 # Tile-compressed 20 x 30 int16 images in every codec, with edge tiles smaller than the rest
-# (tiles of 8 x 16): small enough to seed the fuzzer, which damages their tiles.
+# (tiles of 8 rows x 16 columns): small enough to seed the fuzzer, which damages their tiles.
 tiled = (np.arange(600, dtype=np.int16).reshape(20, 30) * 7) % 1000
 for codec in ('RICE_1', 'GZIP_1', 'GZIP_2', 'PLIO_1', 'HCOMPRESS_1'):
-    hdu = fits.CompImageHDU(tiled, compression_type=codec, tile_shape=(8, 16))
+    hdu = fits.CompImageHDU(tiled, compression_type=codec, tile_size=(16, 8))  # ZTILE1, ZTILE2
     fits.HDUList([fits.PrimaryHDU(), hdu]).writeto('tiled_%s.fits' % codec.lower(), overwrite=True)

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <zlib.h>
+
 #include "ccdx/core/header.hpp"
 #include "ccdx/io/detail/fits_records.hpp"
 
@@ -404,6 +406,25 @@ inline bool hcompress_fits(const unsigned char* c, std::size_t n, long long pixe
     return nx > 0 && ny > 0 && nx * ny == pixels && scale >= 0 && planes_ok;
 }
 
+// Whether a GZIP tile is one complete deflate stream of its pixels, at 1, 2, 4 or 8 bytes each
+// (writers differ: integers widened to 32 bits, floats quantized or not): cfitsio leaks its
+// buffers when a tile's stream fails.
+inline bool gzip_fits(const unsigned char* c, std::size_t n, std::size_t pixels)
+{
+    std::vector<unsigned char> out(pixels * 8 + 1);
+    z_stream z{};
+    if (inflateInit2(&z, 15 + 32) != Z_OK) return false;  // gzip or zlib header, told apart
+    z.next_in = const_cast<unsigned char*>(c);
+    z.avail_in = static_cast<uInt>(std::min<std::size_t>(n, UINT32_MAX));
+    z.next_out = out.data();
+    z.avail_out = static_cast<uInt>(out.size());
+    const int status = inflate(&z, Z_FINISH);
+    const std::size_t produced = out.size() - z.avail_out;
+    inflateEnd(&z);
+    const std::size_t each = pixels ? produced / pixels : 0;
+    return status == Z_STREAM_END && produced == each * pixels && (each == 1 || each == 2 || each == 4 || each == 8);
+}
+
 inline long long big_endian(const unsigned char* p, int bytes)
 {
     unsigned long long v = 0;
@@ -447,6 +468,9 @@ inline void check_tiles(const std::filesystem::path& path, int index, const tile
             fail(k, "its Rice data end before its " + std::to_string(pixels) + " pixels");
         if (t.algorithm == "PLIO_1" && (t.compressed->element_bytes != 2 || !plio_fits(bytes.data(), n / 2)))
             fail(k, "its PLIO line list is longer than its data");
+        const bool gzip = t.algorithm == "GZIP_1" || t.algorithm == "GZIP_2";
+        if (gzip && !gzip_fits(bytes.data(), n, static_cast<std::size_t>(pixels)))
+            fail(k, "its GZIP stream does not hold its " + std::to_string(pixels) + " pixels");
         if (t.algorithm == "HCOMPRESS_1" && !hcompress_fits(bytes.data(), n, pixels))
             fail(k, "its HCOMPRESS header does not describe a tile of " + std::to_string(pixels) + " pixels");
     }

@@ -204,7 +204,18 @@ public:
     void check_tiles() const
     {
         const std::size_t i = static_cast<std::size_t>(current_hdu() - 1);
-        if (i >= layout_.hdus.size() || !layout_.hdus[i].tiles || tiles_checked_[i]) return;
+        int status = 0;
+        const bool compressed = fits_is_compressed_image(file_, &status) != 0;
+        if (!compressed) return;
+        // The tiles checked must be the ones cfitsio decodes: both must see this HDU in one place.
+        LONGLONG header_start = 0, data_start = 0, data_end = 0;
+        fits_get_hduaddrll(file_, &header_start, &data_start, &data_end, &status);
+        check(status, "cannot locate HDU " + std::to_string(i));
+        if (i >= layout_.hdus.size() || !layout_.hdus[i].tiles || layout_.hdus[i].header_start != header_start ||
+            layout_.hdus[i].data_start != data_start)
+            throw_fits(path_, "HDU " + std::to_string(i) +
+                                  ": its headers do not say where its tiles are, unambiguously (damaged file?)");
+        if (tiles_checked_[i]) return;
         detail::check_tiles(path_, static_cast<int>(i), *layout_.hdus[i].tiles, bytes());
         tiles_checked_[i] = true;
     }

@@ -268,8 +268,9 @@ inline fits_layout scan_layout(const std::filesystem::path& path, long long size
             records.resize(old + fits_block);
             read(at, &records[old], fits_block);
             at += fits_block;
+            // As cfitsio reads it: "END" and a blank, whatever follows.
             for (std::size_t c = old; c < records.size() && !ended; c += 80)
-                ended = records.compare(c, 8, "END     ") == 0;
+                ended = records.compare(c, 4, "END ") == 0;
         }
         header h;
         parse_records(records, h);
@@ -289,7 +290,7 @@ inline fits_layout scan_layout(const std::filesystem::path& path, long long size
         }
         const long long pcount = r.integer("PCOUNT", 0), gcount = r.integer("GCOUNT", 1);
         if (pcount < 0 || gcount < 0) r.fail("PCOUNT or GCOUNT is negative");
-        for (const char* key : {"BZERO", "BSCALE", "TZERO", "TSCAL"}) r.finite_number(key);
+        for (const char* key : {"BZERO", "BSCALE", "ZZERO", "ZSCALE"}) r.finite_number(key);
         const auto with_heap = elements ? plus(*elements, pcount) : std::nullopt;
         const auto groups_of = with_heap ? times(*with_heap, gcount) : std::nullopt;
         const auto bytes = groups_of ? times(*groups_of, std::abs(bitpix) / 8) : std::nullopt;

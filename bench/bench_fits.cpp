@@ -1,7 +1,11 @@
 // FITS throughput: reading and writing a 4096 x 4096 float32 image with UNCERT and MASK (what
 // CCDData writes after a reduction), and a raw 16-bit frame with BZERO = 32768 (what a camera
 // writes). Bytes counted are the file's pixel bytes; the files sit in the page cache, so the
-// figures are cfitsio's decoding and ccdx's copying, not the disk.
+// figures are decoding and copying, not the disk.
+//
+// Each read and write runs twice: through ccdx's direct path (/direct) and through cfitsio
+// (/cfitsio, the direct path switched off), beside its floor: a plain read() or write() of the
+// same file's bytes with one large buffer, in the same run.
 //
 // The files are written once per process into a scratch folder beside the system's temporary
 // files and removed at exit. CCDX_BENCH_FITS_KEEP=1 keeps them and prints where, for
@@ -13,6 +17,10 @@
 #include <filesystem>
 #include <random>
 #include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <benchmark/benchmark.h>
 
@@ -67,11 +75,58 @@ const bench_files& files()
     return f;
 }
 
+// Arg 0: cfitsio's path; otherwise ccdx's direct path.
+struct path_choice {
+    explicit path_choice(const benchmark::State& state) { ccdx::detail::direct_io_enabled() = state.range(0) != 0; }
+    ~path_choice() { ccdx::detail::direct_io_enabled() = true; }
+};
+
+void label(benchmark::State& state) { state.SetLabel(state.range(0) == 1 ? "direct" : "cfitsio"); }
+
+std::vector<char>& floor_buffer(std::size_t n)
+{
+    static std::vector<char> buffer;
+    if (buffer.size() < n) buffer.assign(n, 1);
+    return buffer;
+}
+
+// The floor of a read: the file's bytes with one read() into a buffer already in memory.
+void read_floor(benchmark::State& state, const fs::path& p)
+{
+    const auto n = static_cast<std::size_t>(fs::file_size(p));
+    char* buffer = floor_buffer(n).data();
+    for (auto _ : state) {
+        const int fd = ::open(p.c_str(), O_RDONLY);
+        std::size_t got = 0;
+        for (::ssize_t k; got < n && (k = ::read(fd, buffer + got, n - got)) > 0;) got += static_cast<std::size_t>(k);
+        ::close(fd);
+        if (got != n) state.SkipWithError("short read");
+        benchmark::DoNotOptimize(buffer);
+    }
+}
+
+// The floor of a write: as many bytes as the file with one write() to a new file beside it.
+void write_floor(benchmark::State& state, const fs::path& p)
+{
+    const auto n = static_cast<std::size_t>(fs::file_size(p));
+    const char* buffer = floor_buffer(n).data();
+    const fs::path out = files().folder / "floor.fits";
+    for (auto _ : state) {
+        fs::remove(out);
+        const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        std::size_t put = 0;
+        for (::ssize_t k; put < n && (k = ::write(fd, buffer + put, n - put)) > 0;) put += static_cast<std::size_t>(k);
+        if (::close(fd) != 0 || put != n) state.SkipWithError("short write");
+    }
+}
+
 constexpr double reduced_bytes = double(side * side) * (4 + 4 + 1);
 constexpr double raw_bytes = double(side * side) * 2;
 
 void read_reduced(benchmark::State& state)
 {
+    const path_choice chosen(state);
+    label(state);
     const fs::path p = files().reduced;
     for (auto _ : state) {
         auto img = ccdx::read_fits<float>(p);
@@ -80,18 +135,31 @@ void read_reduced(benchmark::State& state)
     ccdx::bench::report_bytes(state, reduced_bytes);
 }
 
+// A new file each time, as a night's outputs are (the floor's write() too). Arg 2: the direct
+// path over an existing file, where ext4 starts writing the new file's data back before the
+// rename that replaces the old one (its auto_da_alloc safeguard).
+void write_image(benchmark::State& state, const ccdx::image<float>& img, ccdx::write_options o, const char* name)
+{
+    const path_choice chosen(state);
+    const fs::path out = files().folder / name;
+    o.overwrite = state.range(0) == 2;
+    state.SetLabel(state.range(0) == 0 ? "cfitsio" : o.overwrite ? "direct, replacing" : "direct");
+    for (auto _ : state) {
+        if (!o.overwrite) fs::remove(out);
+        ccdx::write_fits(img, out, o);
+    }
+}
+
 void write_reduced(benchmark::State& state)
 {
-    auto img = ccdx::read_fits<float>(files().reduced);
-    const fs::path out = files().folder / "written.fits";
-    ccdx::write_options o;
-    o.overwrite = true;
-    for (auto _ : state) ccdx::write_fits(img, out, o);
+    write_image(state, ccdx::read_fits<float>(files().reduced), {}, "written.fits");
     ccdx::bench::report_bytes(state, reduced_bytes);
 }
 
 void read_raw_uint16(benchmark::State& state)
 {
+    const path_choice chosen(state);
+    label(state);
     const fs::path p = files().raw;
     for (auto _ : state) {
         auto img = ccdx::read_fits<float>(p);
@@ -102,20 +170,19 @@ void read_raw_uint16(benchmark::State& state)
 
 void write_raw_uint16(benchmark::State& state)
 {
-    auto img = ccdx::read_fits<float>(files().raw);
-    const fs::path out = files().folder / "written_raw.fits";
     ccdx::write_options o;
-    o.overwrite = true;
     o.bitpix = ccdx::write_options::pixel_type::uint16;
-    for (auto _ : state) ccdx::write_fits(img, out, o);
+    write_image(state, ccdx::read_fits<float>(files().raw), o, "written_raw.fits");
     ccdx::bench::report_bytes(state, raw_bytes);
 }
 
-// The whole reduced file read in bands of state.range(0) rows, as a streaming combine does.
+// The whole reduced file read in bands of state.range(1) rows, as a streaming combine does.
 void read_reduced_in_bands(benchmark::State& state)
 {
     const fs::path p = files().reduced;
-    const auto band = static_cast<std::size_t>(state.range(0));
+    const auto band = static_cast<std::size_t>(state.range(1));
+    const path_choice chosen(state);
+    label(state);
     for (auto _ : state) {
         for (std::size_t r = 0; r < side; r += band) {
             auto img = ccdx::read_fits_rows<float>(p, r, std::min(side, r + band));
@@ -135,13 +202,38 @@ void read_header_only(benchmark::State& state)
     ccdx::bench::report_bytes(state, 2880.0);
 }
 
+void floor_read_reduced(benchmark::State& state)
+{
+    read_floor(state, files().reduced);
+    ccdx::bench::report_bytes(state, reduced_bytes);
+}
+void floor_write_reduced(benchmark::State& state)
+{
+    write_floor(state, files().reduced);
+    ccdx::bench::report_bytes(state, reduced_bytes);
+}
+void floor_read_raw(benchmark::State& state)
+{
+    read_floor(state, files().raw);
+    ccdx::bench::report_bytes(state, raw_bytes);
+}
+void floor_write_raw(benchmark::State& state)
+{
+    write_floor(state, files().raw);
+    ccdx::bench::report_bytes(state, raw_bytes);
+}
+
 }  // namespace
 
-BENCHMARK(read_reduced)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(write_reduced)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(read_raw_uint16)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(write_raw_uint16)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(read_reduced_in_bands)->Arg(256)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(floor_read_reduced)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(read_reduced)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(floor_write_reduced)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(write_reduced)->Arg(1)->Arg(0)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(floor_read_raw)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(read_raw_uint16)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(floor_write_raw)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(write_raw_uint16)->Arg(1)->Arg(0)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(read_reduced_in_bands)->Args({1, 256})->Args({0, 256})->Args({1, 1024})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(read_header_only)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -8,9 +8,12 @@
 
 #include <xtensor/xview.hpp>
 
+#include <fitsio.h>
+
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -936,4 +939,245 @@ TEST_CASE("write: hidden files of writers that died are removed, others' are lef
     CHECK_FALSE(fs::exists(stale));
     CHECK(fs::exists(live));
     CHECK(fs::exists(remote));
+}
+
+namespace {
+
+// An image HDU of stored numbers written with cfitsio's own API (not ccdx's writer), with
+// BZERO/BSCALE/BLANK as given and scaling switched off so that the raw numbers land as they are.
+struct stored_coding {
+    int bitpix;
+    double zero = 0, scale = 1;
+    bool blank = false;
+};
+
+void write_stored(const fs::path& p, const stored_coding& c, std::size_t rows, std::size_t cols, unsigned seed)
+{
+    int status = 0;
+    fitsfile* f = nullptr;
+    fits_create_diskfile(&f, p.c_str(), &status);
+    long naxes[2] = {static_cast<long>(cols), static_cast<long>(rows)};
+    std::mt19937 rng(seed);
+    const std::size_t n = rows * cols;
+    // Raw stored numbers spanning the type, a few of them the BLANK value (or NaN for floats).
+    std::vector<double> raw(n);
+    const double span = c.bitpix == 8 ? 255 : c.bitpix == 16 ? 65535 : c.bitpix == 32 ? 4e9 : c.bitpix == 64 ? 1e15 : 1e6;
+    const double low = c.bitpix == 8 ? 0 : -span / 2;
+    for (double& v : raw) v = std::floor(low + span * std::uniform_real_distribution<double>(0, 1)(rng));
+    if (c.bitpix < 0)
+        for (double& v : raw) v = v / 7.0;  // fractions
+    const long long blank = c.bitpix == 8 ? 255 : c.bitpix == 16 ? -32768 : -2147483647LL - 1;
+    for (std::size_t i = 3; i < n; i += 11) raw[i] = c.bitpix < 0 ? std::nan("") : double(blank);
+    fits_create_img(f, c.bitpix, 2, naxes, &status);
+    unsigned long long unsigned_zero = 9223372036854775808ULL;  // exact, as cfitsio writes unsigned 64-bit images
+    if (c.zero == 9223372036854775808.0) fits_write_key(f, TULONGLONG, "BZERO", &unsigned_zero, nullptr, &status);
+    else if (c.zero != 0) fits_write_key(f, TDOUBLE, "BZERO", const_cast<double*>(&c.zero), nullptr, &status);
+    if (c.scale != 1) fits_write_key(f, TDOUBLE, "BSCALE", const_cast<double*>(&c.scale), nullptr, &status);
+    if (c.blank && c.bitpix > 0) fits_write_key(f, TLONGLONG, "BLANK", const_cast<long long*>(&blank), nullptr, &status);
+    fits_write_key_str(f, "BUNIT", "adu", nullptr, &status);
+    fits_set_bscale(f, 1.0, 0.0, &status);
+    fits_write_img(f, TDOUBLE, 1, static_cast<LONGLONG>(n), raw.data(), &status);
+    // Companions, so that the direct path reads UNCERT and MASK too.
+    std::vector<float> sigma(n);
+    std::vector<unsigned char> mask(n);
+    for (std::size_t i = 0; i < n; ++i) sigma[i] = 1.0f + float(i % 13) / 4, mask[i] = static_cast<unsigned char>(i % 5 == 0 ? 1 + i % 3 : 0);
+    fits_create_img(f, BYTE_IMG, 2, naxes, &status);
+    fits_write_key_str(f, "EXTNAME", "MASK", nullptr, &status);
+    fits_write_img(f, TBYTE, 1, static_cast<LONGLONG>(n), mask.data(), &status);
+    fits_create_img(f, FLOAT_IMG, 2, naxes, &status);
+    fits_write_key_str(f, "EXTNAME", "UNCERT", nullptr, &status);
+    fits_write_img(f, TFLOAT, 1, static_cast<LONGLONG>(n), sigma.data(), &status);
+    fits_close_file(f, &status);
+    REQUIRE_MESSAGE(status == 0, "cfitsio status " << status);
+}
+
+// Bit for bit, NaN matching NaN.
+template <class A, class B>
+bool same_bits(const A& a, const B& b)
+{
+    if (a.shape() != b.shape()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const auto x = a.data()[i], y = b.data()[i];
+        if (!(std::memcmp(&x, &y, sizeof x) == 0 || (std::isnan(double(x)) && std::isnan(double(y))))) return false;
+    }
+    return true;
+}
+
+template <class T>
+void same_images(const ccdx::image<T>& a, const ccdx::image<T>& b)
+{
+    CHECK(same_bits(a.data(), b.data()));
+    REQUIRE(a.has_uncertainty() == b.has_uncertainty());
+    REQUIRE(a.has_mask() == b.has_mask());
+    if (a.has_uncertainty()) CHECK(same_bits(a.uncertainty(), b.uncertainty()));
+    if (a.has_mask()) CHECK(same_bits(a.mask(), b.mask()));
+}
+
+// Runs f once through ccdx's direct path and once through cfitsio's.
+template <class F>
+auto both_paths(F&& f)
+{
+    ccdx::detail::direct_io_enabled() = false;
+    struct restore {
+        ~restore() { ccdx::detail::direct_io_enabled() = true; }
+    } on_exit;
+    auto through_cfitsio = f();
+    ccdx::detail::direct_io_enabled() = true;
+    return std::make_pair(f(), std::move(through_cfitsio));
+}
+
+}  // namespace
+
+TEST_CASE("read: the direct path gives cfitsio's pixels for every BITPIX, scaling, BLANK, size and section")
+{
+    scratch_folder tmp;
+    const stored_coding codings[] = {
+        {8}, {8, -128}, {16}, {16, 32768}, {16, 0, 1, true}, {16, 1000, 0.25, true}, {32}, {32, 2147483648.0},
+        {32, -3.5, 1e-3, true}, {64}, {64, 12.0, 2.0}, {64, 9223372036854775808.0}, {-32}, {-32, 100, 0.5},
+        {-64}, {-64, -1, 3}};
+    const std::pair<std::size_t, std::size_t> shapes[] = {{37, 23}, {1, 1}, {1, 57}, {57, 1}};
+    unsigned seed = 1;
+    for (const stored_coding& c : codings) {
+        for (const auto& [rows, cols] : shapes) {
+            CAPTURE(c.bitpix);
+            CAPTURE(c.zero);
+            CAPTURE(c.scale);
+            CAPTURE(rows);
+            CAPTURE(cols);
+            const fs::path p = tmp / ("stored-" + std::to_string(seed) + ".fits");
+            write_stored(p, c, rows, cols, seed++);
+            ccdx::detail::fits_handle h(p);
+            // What is compared really went through the direct path, but for unsigned 64-bit
+            // integers, which cfitsio reads exactly and ccdx leaves to it.
+            CHECK(h.direct().has_value() == (c.zero != 9223372036854775808.0));
+            const auto [direct, cfitsio] = both_paths([&] { return ccdx::read_fits<float>(p); });
+            same_images(direct, cfitsio);
+            const auto [direct64, cfitsio64] = both_paths([&] { return ccdx::read_fits<double>(p); });
+            same_images(direct64, cfitsio64);
+            // Sections (part of each row, reversed) and row bands.
+            const ccdx::section parts[] = {{{0, 1}, {cols > 1 ? std::size_t{1} : 0, std::min<std::size_t>(5, cols)}},
+                                           {{0, rows}, {cols / 2, cols}},
+                                           {{rows / 3, rows}, {0, cols}}};
+            for (const ccdx::section& s : parts) {
+                const auto [ds, cs] = both_paths([&] { return ccdx::read_fits_section<float>(p, s); });
+                same_images(ds, cs);
+            }
+            if (cols >= 5) {
+                const auto [dr, cr] = both_paths([&] { return ccdx::read_fits_section<double>(p, ccdx::parse_section("[5:1,*]", rows, cols)); });
+                same_images(dr, cr);
+            }
+            const auto [db, cb] = both_paths([&] { return ccdx::read_fits_rows<float>(p, rows / 2, rows); });
+            same_images(db, cb);
+        }
+    }
+    SUBCASE("planes large enough to be read on several threads")
+    {
+        for (const stored_coding& c : {stored_coding{16, 32768}, stored_coding{-64}}) {
+            const fs::path p = tmp / ("large" + std::to_string(c.bitpix) + ".fits");
+            write_stored(p, c, 1601, 1403, 7);
+            const auto [direct, cfitsio] = both_paths([&] { return ccdx::read_fits<float>(p); });
+            same_images(direct, cfitsio);
+            const auto [ds, cs] = both_paths([&] { return ccdx::read_fits_section<float>(p, ccdx::section{{1, 1600}, {3, 1400}}); });
+            same_images(ds, cs);
+        }
+    }
+    SUBCASE("files cfitsio must decode are left to it")
+    {
+        CHECK_FALSE(ccdx::detail::fits_handle(data("feder_aspen_workshop/combined_bias.fit.gz")).direct());
+        ccdx::detail::fits_handle rice(data("fits_robustness/m13_rice.fits"));
+        rice.move_to(2);
+        CHECK_FALSE(rice.direct());
+    }
+}
+
+namespace {
+
+// The file's bytes with the dates cfitsio puts in checksum comments blanked: two writes a
+// second apart differ only there and in the CHECKSUM that covers them.
+std::string without_checksum_dates(std::string bytes)
+{
+    for (std::size_t at = 0; at + 80 <= bytes.size(); at += 80) {
+        if (bytes.compare(at, 8, "CHECKSUM") == 0) bytes.replace(at, 80, std::string(80, ' '));
+        else if (bytes.compare(at, 8, "DATASUM ") == 0) bytes.replace(at + 30, 50, std::string(50, ' '));  // the value stays
+    }
+    return bytes;
+}
+
+bool fitsverify_passes(const fs::path& p)
+{
+    const std::string command = "fitsverify -q -e '" + p.string() + "' > /dev/null 2>&1";
+    return std::system(command.c_str()) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("write: the direct path writes cfitsio's bytes, with checksums cfitsio verifies")
+{
+    scratch_folder tmp;
+    const bool have_fitsverify = std::system("command -v fitsverify > /dev/null 2>&1") == 0;
+    if (!have_fitsverify) MESSAGE("fitsverify is not installed: files are checked by cfitsio only");
+    using pt = ccdx::write_options::pixel_type;
+    ccdx::image<float> img(29, 31, ccdx::unit("adu"));
+    for (std::size_t i = 0; i < img.size(); ++i) img.data().data()[i] = float((i * 7919) % 6007) - 2000.25f;
+    img.header().set("EXPTIME", 30.0, "exposure [s]");
+    img.header().add_history("made by the test");
+    ccdx::image<float> counts = img;
+    for (float& v : counts.data()) v = std::abs(std::round(v)) + 0.5f;  // ties: rounded to even by both
+    for (const pt type : {pt::float32, pt::float64, pt::int16, pt::uint16}) {
+        for (const bool planes : {false, true}) {
+            for (const bool checksum : {false, true}) {
+                CAPTURE(int(type));
+                CAPTURE(planes);
+                CAPTURE(checksum);
+                ccdx::image<float> source = type == pt::uint16 || type == pt::int16 ? counts : img;
+                if (planes) {
+                    auto sigma = source.data();
+                    for (float& s : sigma) s = std::sqrt(std::abs(s)) + 1;
+                    source.set_uncertainty(std::move(sigma));
+                    auto& m = source.ensure_mask();
+                    for (std::size_t i = 0; i < m.size(); i += 17) m.data()[i] = static_cast<ccdx::mask_t>(1 + i % 4);
+                }
+                ccdx::write_options o;
+                o.bitpix = type;
+                o.checksum = checksum;
+                const fs::path direct = tmp / "direct.fits", cfitsio = tmp / "cfitsio.fits";
+                fs::remove(direct), fs::remove(cfitsio);
+                both_paths([&] {
+                    const fs::path p = ccdx::detail::direct_io_enabled() ? direct : cfitsio;
+                    ccdx::write_fits(source, p, o);
+                    return 0;
+                });
+                const std::string a = slurp(direct), b = slurp(cfitsio);
+                REQUIRE(a.size() == b.size());
+                CHECK(without_checksum_dates(a) == without_checksum_dates(b));
+                int status = 0, hdus = 0;
+                fitsfile* f = nullptr;
+                fits_open_diskfile(&f, direct.c_str(), READONLY, &status);
+                fits_get_num_hdus(f, &hdus, &status);
+                CHECK(hdus == (planes ? 3 : 1));
+                for (int h = 1; h <= hdus && checksum; ++h) {
+                    int type_of = 0, data_ok = 0, hdu_ok = 0;
+                    fits_movabs_hdu(f, h, &type_of, &status);
+                    fits_verify_chksum(f, &data_ok, &hdu_ok, &status);
+                    CHECK(data_ok == 1);
+                    CHECK(hdu_ok == 1);
+                }
+                fits_close_file(f, &status);
+                CHECK(status == 0);
+                if (have_fitsverify) CHECK(fitsverify_passes(direct));
+                const auto back = ccdx::read_fits<float>(direct);
+                CHECK(same_pixels(back.data(), ccdx::read_fits<float>(cfitsio).data()));
+            }
+        }
+    }
+    SUBCASE("an integer type that cannot hold a value fails the write, leaving no file")
+    {
+        ccdx::image<float> bad = counts;
+        bad.data()(20, 7) = 70000;
+        ccdx::write_options o;
+        o.bitpix = pt::uint16;
+        const std::string what = require_error_naming(tmp / "bad.fits", [&] { ccdx::write_fits(bad, tmp / "bad.fits", o); });
+        CHECK(contains(what, "(20, 7)"));
+        CHECK_FALSE(fs::exists(tmp / "bad.fits"));
+    }
 }

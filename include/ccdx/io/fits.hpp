@@ -36,6 +36,7 @@
 #include "ccdx/core/image.hpp"
 #include "ccdx/core/section.hpp"
 #include "ccdx/core/unit.hpp"
+#include "ccdx/io/detail/fits_direct.hpp"
 #include "ccdx/io/detail/fits_file.hpp"
 #include "ccdx/io/detail/staged_file.hpp"
 #include "ccdx/io/fits_options.hpp"
@@ -136,6 +137,7 @@ void read_pixels(const fits_handle& f, shape2 shape, std::size_t row0, std::size
                  std::size_t ncols, T* out, const std::string& what)
 {
     if (nrows == 0 || ncols == 0) return;
+    if (const std::optional<direct_image> d = f.direct()) return read_direct(f.path(), *d, row0, nrows, col0, ncols, out);
     f.check_tiles();
     int anynul = 0, status = 0, bitpix = 0;
     fits_get_img_type(f.get(), &bitpix, &status);
@@ -198,6 +200,11 @@ inline xt::xtensor<mask_t, 2> read_mask(const fits_handle& f, shape2 shape, cons
     f.check_tiles();
     prefer_huge_pages(mask.data(), mask.size());
     probe_last_pixel<double>(f, shape, s.rows.end, s.cols.end, "mask");
+    const std::optional<direct_image> d = f.direct();
+    if (d && d->coding.bitpix == 8 && d->coding.zero == 0 && d->coding.scale == 1 && !d->coding.blank) {
+        read_direct(f.path(), *d, s.rows.begin, nrows, s.cols.begin, ncols, mask.data());
+        return mask;
+    }
     if (equivalent == BYTE_IMG) {
         // uint8 is what astropy and ccdx write: read straight into the mask.
         mask_t zero = 0;
@@ -389,17 +396,25 @@ template <class T>
 void check_integer_range(const xt::xtensor<T, 2>& data, double lo, double hi, const char* type,
                          const std::filesystem::path& path)
 {
-    for (std::size_t i = 0; i < data.size(); ++i) {
-        const double v = static_cast<double>(data.data()[i]);
-        if (!(v >= lo - 0.5 && v < hi + 0.5)) {
+    const T low = static_cast<T>(lo - 0.5), high = static_cast<T>(hi + 0.5);
+    const T* p = data.data();
+    const std::size_t n = data.size();
+    // A sweep without branches (it vectorises); the first offender is looked for only if there is one.
+    unsigned inside = 1;
+    for (std::size_t i = 0; i < n; ++i) inside &= static_cast<unsigned>(p[i] >= low) & static_cast<unsigned>(p[i] < high);
+    if (inside) return;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!(p[i] >= low && p[i] < high)) {
             const std::size_t cols = data.shape()[1];
             throw fits_error("FITS file " + quoted(path) + ": pixel (" + std::to_string(i / cols) + ", " +
-                             std::to_string(i % cols) + ") = " + std::to_string(v) + " cannot be stored as " +
-                             type + " (write float32 instead)");
+                             std::to_string(i % cols) + ") = " + std::to_string(static_cast<double>(p[i])) +
+                             " cannot be stored as " + type + " (write float32 instead)");
         }
     }
 }
 
+// Creates an image HDU and writes its pixels; without pixels (ccdx writes them itself), a
+// 1 x 1 stand-in whose header write_direct completes.
 template <class P>
 void write_plane(const fits_handle& f, int bitpix, int datatype, const P* pixels, shape2 shape, bool compress,
                  const char* what)
@@ -410,64 +425,110 @@ void write_plane(const fits_handle& f, int bitpix, int datatype, const P* pixels
         // A quantize level of 0 keeps floats exact (lossless GZIP) instead of quantizing them.
         if (bitpix < 0) fits_set_quantize_level(f.get(), 0.0f, &status);
     }
-    long naxes[2] = {static_cast<long>(shape[1]), static_cast<long>(shape[0])};
+    long naxes[2] = {pixels ? static_cast<long>(shape[1]) : 1, pixels ? static_cast<long>(shape[0]) : 1};
     fits_create_img(f.get(), bitpix, 2, naxes, &status);
     f.check(status, std::string("cannot create the ") + what + " HDU");
+    if (!pixels) return;
     LONGLONG first[2] = {1, 1};
     fits_write_pixll(f.get(), datatype, first, static_cast<LONGLONG>(shape[0] * shape[1]), const_cast<P*>(pixels),
                      &status);
     f.check(status, std::string("cannot write the ") + what);
 }
 
+// The cards that close an HDU's header: its checksum, by cfitsio from the pixels it wrote, or
+// as placeholders that write_direct fills in once it has written the data.
+inline void close_header(const fits_handle& f, bool checksum, bool pixels_written, const char* what)
+{
+    int status = 0;
+    if (checksum && pixels_written) {
+        fits_write_chksum(f.get(), &status);
+    } else if (checksum) {
+        char date[20] = {};
+        fits_get_system_time(date, nullptr, &status);
+        const std::string hdu = std::string("HDU checksum updated ") + date;
+        const std::string data = std::string("data unit checksum updated ") + date;
+        fits_write_key_str(f.get(), "CHECKSUM", "0000000000000000", hdu.c_str(), &status);
+        fits_write_key_str(f.get(), "DATASUM", "         0", data.c_str(), &status);
+    }
+    f.check(status, std::string("cannot write the ") + what + " header");
+}
+
+// The file's HDUs in astropy's order (PRIMARY, MASK, UNCERT), their pixels written by cfitsio
+// when `pixels`, else left to write_direct.
 template <class T>
-void write_file(const image<T>& img, const fits_handle& f, const write_options& o)
+void write_file(const image<T>& img, const fits_handle& f, const write_options& o, bool pixels)
 {
     using pt = write_options::pixel_type;
     const int float_bitpix = o.bitpix == pt::float64 ? DOUBLE_IMG : FLOAT_IMG;
     constexpr int datatype = fits_datatype<T>();
-    int status = 0;
 
     if (o.bitpix == pt::int16 || o.bitpix == pt::uint16) {
         // Rounded here, to nearest, so that compressed and plain files hold the same integers
         // (the range was checked before the file was created).
         auto rounded = [&](auto integer, int bitpix, int datatype) {
             using I = decltype(integer);
-            std::vector<I> stored(img.size());
-            std::transform(img.data().begin(), img.data().end(), stored.begin(),
-                           [](T v) { return static_cast<I>(std::nearbyint(v)); });
-            write_plane(f, bitpix, datatype, stored.data(), img.shape(), o.compress, "data");
+            std::vector<I> stored(pixels ? img.size() : 0);
+            std::transform(img.data().begin(), img.data().begin() + static_cast<std::ptrdiff_t>(stored.size()),
+                           stored.begin(), [](T v) { return static_cast<I>(std::nearbyint(v)); });
+            write_plane(f, bitpix, datatype, pixels ? stored.data() : nullptr, img.shape(), o.compress, "data");
         };
         if (o.bitpix == pt::int16) rounded(std::int16_t{}, SHORT_IMG, TSHORT);
         else rounded(std::uint16_t{}, USHORT_IMG, TUSHORT);
     } else {
-        write_plane(f, float_bitpix, datatype, img.data().data(), img.shape(), o.compress, "data");
+        write_plane(f, float_bitpix, datatype, pixels ? img.data().data() : nullptr, img.shape(), o.compress, "data");
     }
     for (const card& c : img.header())
         if (!is_structural(c.keyword)) write_card(f, c);
     // astropy spells units the way ccdx prints them; '' marks a dimensionless image explicitly.
     write_card(f, card{"BUNIT", img.unit().to_string(), "physical unit of the data"});
-    if (o.checksum) fits_write_chksum(f.get(), &status);
-    f.check(status, "cannot write the primary header");
+    close_header(f, o.checksum, pixels, "primary");
 
-    // astropy's order: PRIMARY, MASK, UNCERT.
     if (img.has_mask()) {
-        write_plane(f, BYTE_IMG, TBYTE, img.mask().data(), img.shape(), o.compress, "mask");
+        write_plane(f, BYTE_IMG, TBYTE, pixels ? img.mask().data() : nullptr, img.shape(), o.compress, "mask");
         write_card(f, card{"EXTNAME", std::string("MASK"), "extension name"});
-        if (o.checksum) fits_write_chksum(f.get(), &status);
-        f.check(status, "cannot write the MASK header");
+        close_header(f, o.checksum, pixels, "MASK");
     }
     if (img.has_uncertainty()) {
-        write_plane(f, float_bitpix, datatype, img.uncertainty().data(), img.shape(), o.compress, "uncertainty");
+        write_plane(f, float_bitpix, datatype, pixels ? img.uncertainty().data() : nullptr, img.shape(), o.compress,
+                    "uncertainty");
         write_card(f, card{"EXTNAME", std::string("UNCERT"), "extension name"});
         write_card(f, card{"UTYPE", std::string("StdDevUncertainty"), "class of the uncertainty"});
-        if (o.checksum) fits_write_chksum(f.get(), &status);
-        f.check(status, "cannot write the UNCERT header");
+        close_header(f, o.checksum, pixels, "UNCERT");
     }
 }
 
-}  // namespace detail
-
-namespace detail {
+// The data units write_direct encodes, in write_file's order. Integers are range-checked as
+// they are encoded: an offender throws before the file gets its name.
+template <class T>
+std::vector<direct_plane> direct_planes(const image<T>& img, const write_options& o, const std::filesystem::path& path)
+{
+    using pt = write_options::pixel_type;
+    auto plane = [&](const auto* pixels, auto stored) {
+        using S = decltype(stored);
+        return direct_plane{img.rows(), img.cols(), sizeof(S),
+                            [&img, &path, pixels](std::size_t first, std::size_t count, unsigned char* out) {
+                                if (!encode_pixels<S>(pixels + first, count, out)) {
+                                    const bool u16 = std::is_same_v<S, std::uint16_t>;
+                                    check_integer_range(img.data(), u16 ? 0.0 : -32768.0, u16 ? 65535.0 : 32767.0,
+                                                        u16 ? "uint16" : "int16", path);
+                                }
+                            }};
+    };
+    const T* data = img.data().data();
+    std::vector<direct_plane> planes;
+    switch (o.bitpix) {
+    case pt::int16: planes.push_back(plane(data, std::int16_t{})); break;
+    case pt::uint16: planes.push_back(plane(data, std::uint16_t{})); break;
+    case pt::float64: planes.push_back(plane(data, double{})); break;
+    case pt::float32: planes.push_back(plane(data, float{})); break;
+    }
+    if (img.has_mask()) planes.push_back(plane(img.mask().data(), std::uint8_t{}));
+    if (img.has_uncertainty()) {
+        const T* u = img.uncertainty().data();
+        planes.push_back(o.bitpix == pt::float64 ? plane(u, double{}) : plane(u, float{}));
+    }
+    return planes;
+}
 
 // Room for the whole file, so that cfitsio grows its buffer once.
 template <class T>
@@ -502,24 +563,32 @@ void write_fits(const image<T>& img, const std::filesystem::path& path, const wr
     const fs::path folder = path.parent_path().empty() ? fs::path(".") : path.parent_path();
     if (!fs::is_directory(folder, ec)) detail::throw_fits(path, "cannot be written: folder " + detail::quoted(folder) + " does not exist");
     if (img.size() == 0) detail::throw_fits(path, "cannot store an empty image");
+    // cfitsio builds the file in memory: all of it when it compresses, else the headers only
+    // (the data units stay untouched pages) and ccdx encodes the pixels straight to the file.
+    const bool direct = !options.compress && detail::direct_io_enabled();
     using pt = write_options::pixel_type;
-    if (options.bitpix == pt::int16) detail::check_integer_range(img.data(), -32768.0, 32767.0, "int16", path);
-    if (options.bitpix == pt::uint16) detail::check_integer_range(img.data(), 0.0, 65535.0, "uint16", path);
-
+    if (!direct && options.bitpix == pt::int16) detail::check_integer_range(img.data(), -32768.0, 32767.0, "int16", path);
+    if (!direct && options.bitpix == pt::uint16) detail::check_integer_range(img.data(), 0.0, 65535.0, "uint16", path);
     std::size_t size = 2880;
     void* buffer = std::calloc(1, size);
     if (!buffer) detail::throw_fits(path, "cannot be written: out of memory");
     const std::unique_ptr<void*, void (*)(void**)> owner(&buffer, [](void** b) { std::free(*b); });
+    std::vector<detail::hdu_address> hdus;
     {
-        detail::fits_handle f(path, &buffer, &size, detail::expected_fits_size(img, options));
-        detail::write_file(img, f, options);
+        detail::fits_handle f(path, &buffer, &size, direct ? 0 : detail::expected_fits_size(img, options));
+        detail::write_file(img, f, options, !direct);
         const std::size_t length = f.length();
+        if (direct) hdus = f.addresses();
         f.close();
         if (length > size) detail::throw_fits(path, "cannot be completed in memory");
         size = length;
     }
     detail::staged_file<fits_error> out(path, "FITS file");
-    out.write(buffer, size);
+    if (direct)
+        detail::write_direct(out, static_cast<unsigned char*>(buffer), hdus, detail::direct_planes(img, options, path),
+                             options.checksum, path);
+    else
+        out.write(buffer, size);
     out.commit(options.overwrite);
 }
 

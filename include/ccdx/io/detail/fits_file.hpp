@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,6 +25,7 @@
 #include "ccdx/core/detail/text.hpp"
 #include "ccdx/core/error.hpp"
 #include "ccdx/core/header.hpp"
+#include "ccdx/io/detail/fits_direct.hpp"
 #include "ccdx/io/detail/fits_layout.hpp"
 #include "ccdx/io/detail/fits_records.hpp"
 
@@ -55,7 +57,7 @@ public:
         // A FIFO or a device would block cfitsio's open, or never end.
         if (!std::filesystem::is_regular_file(path_, ec))
             throw_fits(path_, "is not a regular file (a FIFO, socket or device is not read as FITS)");
-        check_gzip_trailer();
+        const bool compressed_file = compressed_as_a_whole();
         // The disk-file entry point takes the name literally: no cfitsio "[ext]" or "!" syntax,
         // yet gzip, bzip2 and compress files are still recognised and decompressed.
         fits_open_diskfile(&file_, path_.c_str(), READONLY, &status);
@@ -71,6 +73,7 @@ public:
             throw;
         }
         tiles_checked_.assign(layout_.hdus.size(), false);
+        plain_file_ = !compressed_file && layout_.file_size == static_cast<long long>(std::filesystem::file_size(path_, ec));
     }
     // A file built in memory, in a buffer from std::calloc of *size bytes, grown to `reserve`
     // bytes at once when it must grow; `name` is what messages call it. The file is length()
@@ -90,7 +93,7 @@ public:
     fits_handle& operator=(const fits_handle&) = delete;
     fits_handle(fits_handle&& o) noexcept
         : file_(std::exchange(o.file_, nullptr)), path_(std::move(o.path_)), layout_(std::move(o.layout_)),
-          tiles_checked_(std::move(o.tiles_checked_))
+          tiles_checked_(std::move(o.tiles_checked_)), plain_file_(o.plain_file_)
     {
     }
     fits_handle& operator=(fits_handle&&) = delete;
@@ -128,6 +131,23 @@ public:
         fits_get_hduaddrll(file_, &header_start, &data_start, &data_end, &status);
         check(status, "cannot be completed");
         return static_cast<std::size_t>(data_end);
+    }
+
+    // Where cfitsio has placed every HDU of the file, flushed first.
+    std::vector<hdu_address> addresses() const
+    {
+        int status = 0;
+        fits_flush_file(file_, &status);
+        check(status, "cannot be completed");
+        std::vector<hdu_address> out;
+        for (int h = 1, n = hdu_count(); h <= n; ++h) {
+            move_to(h);
+            hdu_address a;
+            fits_get_hduaddrll(file_, &a.header_start, &a.data_start, &a.data_end, &status);
+            check(status, "cannot locate HDU " + std::to_string(h - 1));
+            out.push_back(a);
+        }
+        return out;
     }
 
     int hdu_count() const
@@ -191,10 +211,13 @@ public:
         const std::string last = std::to_string(hdus.size() - 1);
         if (layout_.header_cut_short)
             throw_fits(path_, "is truncated: the header of HDU " + std::to_string(hdus.size()) + " has no END");
-        if (!hdus.empty() && hdus.back().data_start + hdus.back().data_bytes > layout_.file_size)
-            throw_fits(path_, "is truncated: HDU " + last + " needs " +
-                                  std::to_string(hdus.back().data_start + hdus.back().data_bytes) +
-                                  " bytes, the file has " + std::to_string(layout_.file_size));
+        // The last block's padding too: a file that ends inside it was cut short (cfitsio reads
+        // whole blocks, and the HDUs that followed are gone).
+        const long long end =
+            hdus.empty() ? 0 : hdus.back().data_start + (hdus.back().data_bytes + fits_block - 1) / fits_block * fits_block;
+        if (end > layout_.file_size)
+            throw_fits(path_, "is truncated: HDU " + last + " needs " + std::to_string(end) + " bytes, the file has " +
+                                  std::to_string(layout_.file_size));
         if (layout_.trailing_bytes)
             throw_fits(path_, "ends with " + std::to_string(layout_.trailing_bytes) +
                                   " bytes that do not form a complete HDU (truncated extension?)");
@@ -218,6 +241,29 @@ public:
         if (tiles_checked_[i]) return;
         detail::check_tiles(path_, static_cast<int>(i), *layout_.hdus[i].tiles, bytes());
         tiles_checked_[i] = true;
+    }
+
+    // The current HDU where ccdx moves its pixels itself (ccdx/io/detail/fits_direct.hpp): an
+    // uncompressed image in a file that is not compressed as a whole, placed where cfitsio
+    // places it. Otherwise cfitsio does the work.
+    std::optional<direct_image> direct() const
+    {
+        const std::size_t i = static_cast<std::size_t>(current_hdu() - 1);
+        if (!plain_file_ || !direct_io_enabled() || i >= layout_.hdus.size() || !layout_.hdus[i].image) return std::nullopt;
+        const pixel_coding& c = *layout_.hdus[i].image;
+        if (c.bitpix == 64 && c.zero == 9223372036854775808.0) return std::nullopt;  // unsigned 64-bit: cfitsio's exact case
+        int status = 0;
+        LONGLONG header_start = 0, data_start = 0, data_end = 0;
+        fits_get_hduaddrll(file_, &header_start, &data_start, &data_end, &status);
+        if (status || data_start != layout_.hdus[i].data_start) return std::nullopt;
+        const std::vector<long long> n = axes();
+        if (n.empty()) return std::nullopt;
+        direct_image d;
+        d.data_start = data_start;
+        d.cols = static_cast<std::size_t>(n[0]);
+        d.rows = n.size() > 1 ? static_cast<std::size_t>(n[1]) : 1;
+        d.coding = c;
+        return d;
     }
 
     // A string keyword of the current HDU, or "" when absent.
@@ -281,15 +327,20 @@ private:
         return q;
     }
 
-    // cfitsio allocates a gzip file's uncompressed size, as its trailer states, before reading
-    // it (and 4 GiB when the trailer says 0). Deflate cannot shrink data more than 1032 times
-    // and a FITS file has at least 2880 bytes: claims outside that are damage, refused before
-    // they become multi-gigabyte allocations.
-    void check_gzip_trailer() const
+    // Whether the bytes on disk are not the FITS file itself (gzip, bzip2, compress). A gzip
+    // file's trailer is checked too: cfitsio allocates the uncompressed size it states before
+    // reading (and 4 GiB when it says 0). Deflate cannot shrink data more than 1032 times and a
+    // FITS file has at least 2880 bytes: claims outside that are damage, refused before they
+    // become multi-gigabyte allocations.
+    bool compressed_as_a_whole() const
     {
         std::ifstream in(path_, std::ios::binary);
-        unsigned char magic[2] = {};
-        if (!in.read(reinterpret_cast<char*>(magic), 2) || magic[0] != 0x1f || magic[1] != 0x8b) return;
+        char start[9] = {};
+        in.read(start, sizeof start);
+        if (in && std::memcmp(start, "SIMPLE  =", sizeof start) == 0) return false;
+        const auto* magic = reinterpret_cast<const unsigned char*>(start);
+        if (in.gcount() < 2 || magic[0] != 0x1f || magic[1] != 0x8b) return true;
+        in.clear();
         in.seekg(-4, std::ios::end);
         const auto compressed = static_cast<unsigned long long>(in.tellg()) + 4;
         unsigned char tail[4] = {};
@@ -299,6 +350,7 @@ private:
             throw_fits(path_, "is a gzip file whose trailer claims " + std::to_string(claimed) +
                                   " uncompressed bytes, impossible for a FITS file of " +
                                   std::to_string(compressed) + " compressed bytes (damaged file?)");
+        return true;
     }
 
     // The file's bytes as cfitsio holds them (decompressed, for .gz, .bz2 and .Z files).
@@ -316,6 +368,7 @@ private:
     std::filesystem::path path_;
     fits_layout layout_;
     mutable std::vector<bool> tiles_checked_;
+    bool plain_file_ = false;  // the bytes on disk are the FITS file, not compressed as a whole
 };
 
 // A tile-compressed image is stored as a table whose header carries the image's own keywords

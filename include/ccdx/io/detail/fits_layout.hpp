@@ -19,6 +19,7 @@
 #include <zlib.h>
 
 #include "ccdx/core/header.hpp"
+#include "ccdx/io/detail/fits_pixels.hpp"
 #include "ccdx/io/detail/fits_records.hpp"
 
 namespace ccdx::detail {
@@ -64,6 +65,7 @@ struct tiled_image {
 struct hdu_extent {
     long long header_start = 0, data_start = 0, data_bytes = 0;  // data_bytes without padding
     std::optional<tiled_image> tiles;
+    std::optional<pixel_coding> image;  // an uncompressed image with data: how its numbers read
 };
 
 struct fits_layout {
@@ -120,13 +122,13 @@ public:
         if (const auto* s = std::get_if<std::string>(&c->value)) return std::string(trim(*s));
         fail(key + " = " + to_string(c->value) + " is not a string");
     }
-    // BZERO, BSCALE and their like: absent, or a finite number.
-    void finite_number(const std::string& key) const
+    // BZERO, BSCALE and their like: absent (the fallback), or a finite number.
+    double finite_number(const std::string& key, double fallback = 0) const
     {
         const card* c = h_.find(key);
-        if (!c) return;
-        if (std::holds_alternative<std::int64_t>(c->value)) return;
-        if (const auto* d = std::get_if<double>(&c->value); d && std::isfinite(*d)) return;
+        if (!c) return fallback;
+        if (const auto* i = std::get_if<std::int64_t>(&c->value)) return static_cast<double>(*i);
+        if (const auto* d = std::get_if<double>(&c->value); d && std::isfinite(*d)) return *d;
         fail(key + " = " + to_string(c->value) + " is not a finite number");
     }
 
@@ -298,8 +300,19 @@ inline fits_layout scan_layout(const std::filesystem::path& path, long long size
         if (!end) r.fail("its NAXISn and PCOUNT claim more data than any file can hold");
         hdu.data_start = at;
         hdu.data_bytes = *bytes;
-        if (r.text("XTENSION") == "BINTABLE" && h.get<bool>("ZIMAGE").value_or(false))
+        const std::string xtension = r.text("XTENSION");
+        if (xtension == "BINTABLE" && h.get<bool>("ZIMAGE").value_or(false))
             hdu.tiles = read_tiled_image(r, hdu.data_start);
+        else if ((index == 0 || xtension == "IMAGE") && !groups && *bytes > 0) {
+            pixel_coding c;
+            c.bitpix = static_cast<int>(bitpix);
+            c.zero = r.finite_number("BZERO", 0);
+            c.scale = r.finite_number("BSCALE", 1);
+            const card* blank = bitpix > 0 ? h.find("BLANK") : nullptr;
+            if (blank && std::holds_alternative<std::int64_t>(blank->value)) c.blank = std::get<std::int64_t>(blank->value);
+            // A BLANK that is not an integer is cfitsio's to judge.
+            if (!blank || c.blank) hdu.image = c;
+        }
         layout.hdus.push_back(std::move(hdu));
         at = *end;
     }

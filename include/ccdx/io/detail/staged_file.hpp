@@ -61,6 +61,21 @@ public:
         }
     }
 
+    // Rewrites bytes already written (a header whose checksum is known once its data are).
+    void write_at(std::size_t offset, const void* bytes, std::size_t size)
+    {
+        const char* p = static_cast<const char*>(bytes);
+        if (offset + size > written_) fail("cannot be written: a rewrite past its end", 0);
+        while (size > 0) {
+            const ::ssize_t n = ::pwrite(fd_, p, size, static_cast<off_t>(offset));
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) fail("cannot be written", n < 0 ? errno : ENOSPC);
+            p += n;
+            size -= static_cast<std::size_t>(n);
+            offset += static_cast<std::size_t>(n);
+        }
+    }
+
     // Puts the file in place: beside an existing one only with overwrite, atomically either way.
     void commit(bool overwrite)
     {

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -37,10 +38,12 @@
 namespace ccdx::detail {
 
 // Where an uncompressed image's data unit sits in its file, and how its numbers are coded.
+// `memory` holds the whole file when it was inflated in memory; else it is read from disk.
 struct direct_image {
     long long data_start = 0;
     std::size_t rows = 0, cols = 0;
     pixel_coding coding;
+    const unsigned char* memory = nullptr;
 };
 
 // Off only where a test compares the direct path with cfitsio's on the same files.
@@ -95,7 +98,8 @@ void read_direct(const std::filesystem::path& path, const direct_image& img, std
                  std::size_t col0, std::size_t ncols, T* out)
 {
     if (nrows == 0 || ncols == 0) return;
-    const read_only_file file(path);
+    std::optional<read_only_file> file;
+    if (!img.memory) file.emplace(path);
     const std::size_t bytes = img.coding.bytes();
     const bool whole_rows = col0 == 0 && ncols == img.cols;
     // Whole rows are one run of bytes; otherwise each row's part is a run. Runs are cut into
@@ -110,8 +114,8 @@ void read_direct(const std::filesystem::path& path, const direct_image& img, std
         const std::size_t r = static_cast<std::size_t>(k) / per_run, part = static_cast<std::size_t>(k) % per_run;
         const std::size_t first = part * chunk, n = std::min(chunk, run - first);
         const long long offset = img.data_start + static_cast<long long>(((row0 + r) * img.cols + col0 + first) * bytes);
-        file.read(offset, buffer.data(), n * bytes);
-        decode_pixels(buffer.data(), n, img.coding, out + r * ncols + first);
+        if (file) file->read(offset, buffer.data(), n * bytes);
+        decode_pixels(file ? buffer.data() : img.memory + offset, n, img.coding, out + r * ncols + first);
     };
 
 #ifdef CCDX_USE_OPENMP

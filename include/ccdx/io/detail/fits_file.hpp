@@ -26,6 +26,7 @@
 #include "ccdx/core/error.hpp"
 #include "ccdx/core/header.hpp"
 #include "ccdx/io/detail/fits_direct.hpp"
+#include "ccdx/io/detail/fits_gzip.hpp"
 #include "ccdx/io/detail/fits_layout.hpp"
 #include "ccdx/io/detail/fits_records.hpp"
 
@@ -57,10 +58,14 @@ public:
         // A FIFO or a device would block cfitsio's open, or never end.
         if (!std::filesystem::is_regular_file(path_, ec))
             throw_fits(path_, "is not a regular file (a FIFO, socket or device is not read as FITS)");
-        const bool compressed_file = compressed_as_a_whole();
-        // The disk-file entry point takes the name literally: no cfitsio "[ext]" or "!" syntax,
-        // yet gzip, bzip2 and compress files are still recognised and decompressed.
-        fits_open_diskfile(&file_, path_.c_str(), READONLY, &status);
+        const disk_coding coding = coding_on_disk();
+        if (coding.gzip_bytes && direct_io_enabled()) inflated_ = inflate_gzip(path_, coding.gzip_bytes);
+        if (inflated_)
+            fits_open_memfile(&file_, path_.c_str(), READONLY, &inflated_->data, &inflated_->size, 0, nullptr, &status);
+        else
+            // The disk-file entry point takes the name literally: no cfitsio "[ext]" or "!" syntax,
+            // yet gzip, bzip2 and compress files are still recognised and decompressed.
+            fits_open_diskfile(&file_, path_.c_str(), READONLY, &status);
         if (status) {
             file_ = nullptr;
             throw_fits(path_, "cannot be opened as FITS: " + fits_status_text(status));
@@ -73,7 +78,11 @@ public:
             throw;
         }
         tiles_checked_.assign(layout_.hdus.size(), false);
-        plain_file_ = !compressed_file && layout_.file_size == static_cast<long long>(std::filesystem::file_size(path_, ec));
+        // Only bytes that are exactly the file its headers describe are read directly.
+        const auto bytes_held = inflated_ ? inflated_->size
+                                : coding.compressed ? 0
+                                                    : static_cast<std::size_t>(std::filesystem::file_size(path_, ec));
+        exact_bytes_ = layout_.file_size == static_cast<long long>(bytes_held);
     }
     // A file built in memory, in a buffer from std::calloc of *size bytes, grown to `reserve`
     // bytes at once when it must grow; `name` is what messages call it. The file is length()
@@ -93,7 +102,7 @@ public:
     fits_handle& operator=(const fits_handle&) = delete;
     fits_handle(fits_handle&& o) noexcept
         : file_(std::exchange(o.file_, nullptr)), path_(std::move(o.path_)), layout_(std::move(o.layout_)),
-          tiles_checked_(std::move(o.tiles_checked_)), plain_file_(o.plain_file_)
+          tiles_checked_(std::move(o.tiles_checked_)), inflated_(std::move(o.inflated_)), exact_bytes_(o.exact_bytes_)
     {
     }
     fits_handle& operator=(fits_handle&&) = delete;
@@ -244,12 +253,12 @@ public:
     }
 
     // The current HDU where ccdx moves its pixels itself (ccdx/io/detail/fits_direct.hpp): an
-    // uncompressed image in a file that is not compressed as a whole, placed where cfitsio
-    // places it. Otherwise cfitsio does the work.
+    // uncompressed image, placed where cfitsio places it, in a file on disk or one that libdeflate
+    // inflated (decoded from memory then). Otherwise cfitsio does the work.
     std::optional<direct_image> direct() const
     {
         const std::size_t i = static_cast<std::size_t>(current_hdu() - 1);
-        if (!plain_file_ || !direct_io_enabled() || i >= layout_.hdus.size() || !layout_.hdus[i].image) return std::nullopt;
+        if (!exact_bytes_ || !direct_io_enabled() || i >= layout_.hdus.size() || !layout_.hdus[i].image) return std::nullopt;
         const pixel_coding& c = *layout_.hdus[i].image;
         if (c.bitpix == 64 && c.zero == 9223372036854775808.0) return std::nullopt;  // unsigned 64-bit: cfitsio's exact case
         int status = 0;
@@ -263,6 +272,7 @@ public:
         d.cols = static_cast<std::size_t>(n[0]);
         d.rows = n.size() > 1 ? static_cast<std::size_t>(n[1]) : 1;
         d.coding = c;
+        if (inflated_) d.memory = static_cast<const unsigned char*>(inflated_->data);
         return d;
     }
 
@@ -327,19 +337,23 @@ private:
         return q;
     }
 
-    // Whether the bytes on disk are not the FITS file itself (gzip, bzip2, compress). A gzip
-    // file's trailer is checked too: cfitsio allocates the uncompressed size it states before
+    // Whether the bytes on disk are not the FITS file itself (gzip, bzip2, compress), and the
+    // uncompressed size a gzip file's trailer claims. cfitsio allocates that size before
     // reading (and 4 GiB when it says 0). Deflate cannot shrink data more than 1032 times and a
     // FITS file has at least 2880 bytes: claims outside that are damage, refused before they
     // become multi-gigabyte allocations.
-    bool compressed_as_a_whole() const
+    struct disk_coding {
+        bool compressed = false;
+        std::size_t gzip_bytes = 0;
+    };
+    disk_coding coding_on_disk() const
     {
         std::ifstream in(path_, std::ios::binary);
         char start[9] = {};
         in.read(start, sizeof start);
-        if (in && std::memcmp(start, "SIMPLE  =", sizeof start) == 0) return false;
+        if (in && std::memcmp(start, "SIMPLE  =", sizeof start) == 0) return {};
         const auto* magic = reinterpret_cast<const unsigned char*>(start);
-        if (in.gcount() < 2 || magic[0] != 0x1f || magic[1] != 0x8b) return true;
+        if (in.gcount() < 2 || magic[0] != 0x1f || magic[1] != 0x8b) return {true, 0};
         in.clear();
         in.seekg(-4, std::ios::end);
         const auto compressed = static_cast<unsigned long long>(in.tellg()) + 4;
@@ -350,7 +364,7 @@ private:
             throw_fits(path_, "is a gzip file whose trailer claims " + std::to_string(claimed) +
                                   " uncompressed bytes, impossible for a FITS file of " +
                                   std::to_string(compressed) + " compressed bytes (damaged file?)");
-        return true;
+        return {true, static_cast<std::size_t>(claimed)};
     }
 
     // The file's bytes as cfitsio holds them (decompressed, for .gz, .bz2 and .Z files).
@@ -368,7 +382,8 @@ private:
     std::filesystem::path path_;
     fits_layout layout_;
     mutable std::vector<bool> tiles_checked_;
-    bool plain_file_ = false;  // the bytes on disk are the FITS file, not compressed as a whole
+    std::unique_ptr<inflated_file> inflated_;  // a gzip file's bytes, when libdeflate inflated them
+    bool exact_bytes_ = false;  // the bytes ccdx can read (on disk, or inflated) are exactly the file
 };
 
 // A tile-compressed image is stored as a table whose header carries the image's own keywords

@@ -5,7 +5,6 @@
 // which is what cfitsio's reentrant build needs to be used from several threads.
 
 #include <fitsio.h>
-#include <sys/mman.h>
 
 #include <algorithm>
 #include <charconv>
@@ -22,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "ccdx/core/detail/pages.hpp"
 #include "ccdx/core/detail/text.hpp"
 #include "ccdx/core/error.hpp"
 #include "ccdx/core/header.hpp"
@@ -302,20 +302,6 @@ private:
         thread_local memory_file m;
         return m;
     }
-    // A frame's file spans tens of thousands of 4 KiB pages; faulting them in 2 MiB pages
-    // instead is most of the cost of building it in memory.
-    static void advise_huge_pages(void* p, std::size_t n) noexcept
-    {
-#ifdef MADV_HUGEPAGE
-        constexpr std::uintptr_t huge = std::uintptr_t{1} << 21;
-        const auto first = (reinterpret_cast<std::uintptr_t>(p) + huge - 1) & ~(huge - 1);
-        const auto last = (reinterpret_cast<std::uintptr_t>(p) + n) & ~(huge - 1);
-        if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
-#else
-        (void)p;
-        (void)n;
-#endif
-    }
     static void* grow(void* p, std::size_t n) noexcept
     {
         memory_file& m = growing();
@@ -329,7 +315,7 @@ private:
         const std::size_t capacity = std::max({n, 2 * m.capacity, m.reserve});
         void* q = std::calloc(1, capacity);
         if (!q) return nullptr;
-        advise_huge_pages(q, capacity);
+        prefer_huge_pages(q, capacity);
         if (p) std::memcpy(q, p, std::min(old_size, n));
         std::free(p);
         m.capacity = capacity;

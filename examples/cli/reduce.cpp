@@ -1,5 +1,6 @@
 // ccdx reduce -o OUTFOLDER FILES...: bias, dark and flat (and overscan, trim, gain, noise) for
-// each raw frame, one ccd_process pass per file, written under the same name.
+// each raw frame, one ccd_process pass per file, written under the same name; reading, the
+// pass and writing overlap (ccdx::process_files).
 
 #include <memory>
 #include <optional>
@@ -7,7 +8,7 @@
 #include <vector>
 
 #include <ccdx/io/fits.hpp>
-#include <ccdx/reduce/process.hpp>
+#include <ccdx/reduce/process_files.hpp>
 
 #include "common.hpp"
 
@@ -42,25 +43,19 @@ void add_reduce(CLI::App& app)
         if (!o->exposure_key.empty() && o->dark.empty()) throw value_error("--exposure-key is for scaling a --dark");
         const fs::path folder = o->out;
         fs::create_directories(folder);
-        // Every output is checked before any is written: a run never stops half done for this.
+        // In the flag's words; process_files checks every output again before it reads, and
+        // names an output that would replace its own input.
         for (const auto& f : o->files) {
             const fs::path out = folder / fs::path(f).filename();
-            if (fs::exists(out) && fs::equivalent(out, f))
-                throw error("'" + out.string() + "' would replace its own input; choose another output folder");
-            check_output(out, o->overwrite);
+            if (!(fs::exists(out) && fs::equivalent(out, f))) check_output(out, o->overwrite);
         }
 
-        std::optional<unit> fallback;
-        if (!o->unit.empty()) fallback = unit(o->unit);
-        const auto read = [&](const std::string& file) {
-            read_options r;
-            if (fallback && !read_fits_header(file).contains("BUNIT")) r.unit = fallback;
-            return read_fits<float>(file, r);
-        };
+        read_options r;
+        if (!o->unit.empty()) r.unit_if_none = unit(o->unit);
         std::optional<image<float>> bias, dark, flat;
-        if (!o->bias.empty()) bias = read(o->bias);
-        if (!o->dark.empty()) dark = read(o->dark);
-        if (!o->flat.empty()) flat = read(o->flat);
+        if (!o->bias.empty()) bias = read_fits<float>(o->bias, r);
+        if (!o->dark.empty()) dark = read_fits<float>(o->dark, r);
+        if (!o->flat.empty()) flat = read_fits<float>(o->flat, r);
 
         process_options<float> p;
         p.oscan = o->oscan;
@@ -78,20 +73,25 @@ void add_reduce(CLI::App& app)
             p.readnoise = quantity(*o->readnoise, unit("electron"));
             p.error = true;
         }
-        write_options w;
-        w.overwrite = o->overwrite;
-
-        progress bar("reducing");
-        for (std::size_t i = 0; i < o->files.size(); ++i) {
-            const fs::path in = o->files[i];
-            bar.step(i + 1, o->files.size(), in.filename().string());
-            const image<float> raw = read(in.string());
-            // Masters in the raw unit take the gain after them; masters already in electrons, before.
-            const image<float>* master = bias ? &*bias : dark ? &*dark : nullptr;
-            p.gain_corrected = !(master && master->unit() == raw.unit());
-            const image<float> reduced = ccd_process(raw, p);
-            write_fits(reduced, folder / in.filename(), w);
+        // Masters in the raw frames' unit take the gain after them; masters already in
+        // electrons, before. A night's frames share their unit: the first one's decides.
+        const image<float>* master = bias ? &*bias : dark ? &*dark : nullptr;
+        if (master && !o->files.empty()) {
+            read_options unit_only = r;  // one pixel, for its unit
+            unit_only.uncertainty_hdu = unit_only.mask_hdu = "";
+            const unit raw = read_fits_section<float>(o->files.front(), section{{0, 1}, {0, 1}}, unit_only).unit();
+            p.gain_corrected = master->unit() != raw;
         }
+
+        process_files_options run;
+        run.output_folder = folder;
+        run.read = r;
+        run.write.overwrite = o->overwrite;
+        progress bar("reducing");
+        run.progress = [&](std::size_t done, std::size_t total, const fs::path& written) {
+            bar.step(done, total, written.filename().string());
+        };
+        process_files(std::vector<fs::path>(o->files.begin(), o->files.end()), p, run);
     });
 }
 

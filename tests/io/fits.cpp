@@ -29,6 +29,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "scratch.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -38,25 +40,7 @@ const fs::path golden_dir = CCDX_DEFAULT_GOLDEN_DIR;
 
 fs::path data(const std::string& relative) { return data_dir / relative; }
 
-// A fresh folder under the system's temporary folder, removed with everything in it at the end.
-struct scratch_folder {
-    fs::path path;
-    scratch_folder()
-    {
-        static unsigned n = 0;
-        path = fs::temp_directory_path() / ("ccdx-test-fits-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~scratch_folder()
-    {
-        std::error_code ec;
-        fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-        fs::remove_all(path, ec);
-    }
-    fs::path operator/(const std::string& name) const { return path / name; }
-    std::size_t file_count() const { return static_cast<std::size_t>(std::distance(fs::directory_iterator(path), {})); }
-};
+using fixtures::scratch_folder;
 
 std::string slurp(const fs::path& p)
 {
@@ -289,6 +273,47 @@ TEST_CASE("read: compressed files")
     const auto dark = ccdx::read_fits(data("feder_aspen_workshop/combined_dark_90.000.fit.gz"), adu);
     CHECK(dark.data()(0, 0) == 4.5f);
     CHECK(dark.uncertainty()(0, 0) == 9.938079833984375f);
+}
+
+TEST_CASE("read: into an image whose buffers are reused when the shapes agree")
+{
+    scratch_folder tmp;
+    const auto frame = [&](const char* name, std::size_t rows, std::size_t cols, float level, bool sigma) {
+        ccdx::image<float> img(rows, cols, ccdx::unit("adu"));
+        for (std::size_t i = 0; i < img.size(); ++i) img.data().data()[i] = level + float(i);
+        if (sigma) img.set_uncertainty(xt::xtensor<float, 2>(img.data() * 0.5f));
+        ccdx::write_fits(img, tmp / name);
+        return tmp / name;
+    };
+    const fs::path a = frame("a.fits", 20, 30, 1, true), b = frame("b.fits", 20, 30, 500, true),
+                   c = frame("c.fits", 7, 9, -3, false);
+    ccdx::image<float> into;
+    ccdx::read_fits_into(a, into);
+    const float* data = into.data().data();
+    const float* sigma = into.uncertainty().data();
+    ccdx::read_fits_into(b, into);
+    CHECK(into.data().data() == data);  // the same buffers, refilled
+    CHECK(into.uncertainty().data() == sigma);
+    const ccdx::image<float> fresh = ccdx::read_fits<float>(b);
+    CHECK(into.data() == fresh.data());
+    CHECK(into.uncertainty() == fresh.uncertainty());
+    CHECK(into.name() == "b");
+    ccdx::read_fits_into(c, into);  // another shape, no uncertainty: nothing of b's is left
+    CHECK(into.shape() == ccdx::shape2{7, 9});
+    CHECK(into.data() == ccdx::read_fits<float>(c).data());
+    CHECK_FALSE(into.has_uncertainty());
+}
+
+TEST_CASE("read: unit_if_none gives the unit of a file without BUNIT, and only of such a file")
+{
+    ccdx::read_options o;
+    o.unit_if_none = ccdx::unit("electron");
+    CHECK(ccdx::read_fits(data("fits_robustness/pix.fits.gz"), o).unit() == ccdx::unit("electron"));
+    const fs::path with_bunit = data("feder_aspen_workshop/combined_dark_90.000.fit.gz");
+    const ccdx::unit own = ccdx::read_fits(with_bunit).unit();
+    CHECK(ccdx::read_fits(with_bunit, o).unit() == own);
+    CHECK_THROWS_WITH_AS(ccdx::read_fits(data("fits_robustness/pix.fits.gz")), doctest::Contains("unit_if_none"),
+                         ccdx::unit_error);
 }
 
 TEST_CASE("read: choosing the HDU")

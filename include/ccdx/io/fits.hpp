@@ -6,8 +6,8 @@
 //
 // Units: BUNIT gives the unit, and an explicit BUNIT = '' (astropy writes it for composite
 // dimensionless units such as adu / adu) means dimensionless. A file with no BUNIT at all says
-// nothing about its unit, so reading it needs read_options::unit, as astropy requires; ccdx
-// writes BUNIT = '' for a dimensionless image so that its own files always read back.
+// nothing about its unit, so reading it needs read_options::unit (or unit_if_none), as astropy
+// requires; ccdx writes BUNIT = '' for a dimensionless image so that its own files always read back.
 
 #include <algorithm>
 #include <cmath>
@@ -176,13 +176,18 @@ void probe_last_pixel(const fits_handle& f, shape2 shape, std::size_t row_end, s
     read_pixels<T>(f, shape, row_end - 1, 1, col_end - 1, 1, &last, what);
 }
 
+// The plane `what` of the current HDU, read into `spare` when that has the section's shape
+// (a buffer already faulted in costs nothing to fill again; a fresh one, its pages' zeroing).
 template <class T>
-xt::xtensor<T, 2> read_plane(const fits_handle& f, shape2 shape, const section& s, const std::string& what)
+xt::xtensor<T, 2> read_plane(const fits_handle& f, shape2 shape, const section& s, const std::string& what,
+                             xt::xtensor<T, 2>&& spare = {})
 {
     const std::size_t nrows = s.rows.size(), ncols = s.cols.size();
     if (nrows && ncols) probe_last_pixel<T>(f, shape, s.rows.end, s.cols.end, what);
-    auto plane = xt::xtensor<T, 2>::from_shape({nrows, ncols});
-    prefer_huge_pages(plane.data(), plane.size() * sizeof(T));
+    // A moved-from plane keeps its shape but not its storage: the storage is what is checked.
+    const bool reuse = spare.shape()[0] == nrows && spare.shape()[1] == ncols && spare.storage().size() == nrows * ncols;
+    auto plane = reuse ? std::move(spare) : xt::xtensor<T, 2>::from_shape({nrows, ncols});
+    if (!reuse) prefer_huge_pages(plane.data(), plane.size() * sizeof(T));
     read_pixels<T>(f, shape, s.rows.begin, nrows, s.cols.begin, ncols, plane.data(), what);
     return plane;
 }
@@ -254,9 +259,10 @@ inline ccdx::unit unit_of(const fits_handle& f, const header& h, const read_opti
 {
     if (o.unit) return *o.unit;
     const card* bunit = h.find("BUNIT");
+    if (!bunit && o.unit_if_none) return *o.unit_if_none;
     if (!bunit)
         throw unit_error("FITS file " + quoted(f.path()) +
-                         " has no BUNIT keyword: give its unit with read_options::unit");
+                         " has no BUNIT keyword: give its unit with read_options::unit or unit_if_none");
     const std::string text = std::holds_alternative<std::string>(bunit->value) ? std::get<std::string>(bunit->value)
                                                                                 : to_string(bunit->value);
     try {
@@ -294,8 +300,10 @@ inline bool move_to_companion(const fits_handle& f, const std::string& extname, 
     return true;
 }
 
+// The image at `path`; the planes of `spare`, when given, are taken to read into.
 template <class T>
-image<T> read_image(const std::filesystem::path& path, const read_options& o, const std::optional<section>& part)
+image<T> read_image(const std::filesystem::path& path, const read_options& o, const std::optional<section>& part,
+                    image<T>* spare = nullptr)
 {
     static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "read_fits reads float or double images");
     fits_handle f(path);
@@ -312,9 +320,14 @@ image<T> read_image(const std::filesystem::path& path, const read_options& o, co
         s.cols.begin > s.cols.end)
         throw_fits(path, "section " + to_string(s) + " lies outside the image of shape " + to_string(hdu.shape));
 
-    image<T> out(read_plane<T>(f, hdu.shape, s, "data"), unit_of(f, h, o));
+    typename image<T>::plane spare_data, spare_sigma;
+    if (spare) {
+        spare_data = std::move(spare->data());
+        if (spare->has_uncertainty()) spare_sigma = std::move(spare->uncertainty());
+    }
+    image<T> out(read_plane<T>(f, hdu.shape, s, "data", std::move(spare_data)), unit_of(f, h, o));
     if (move_to_companion(f, o.uncertainty_hdu, hdu.shape)) {
-        auto u = read_plane<T>(f, hdu.shape, s, "uncertainty");
+        auto u = read_plane<T>(f, hdu.shape, s, "uncertainty", std::move(spare_sigma));
         to_standard_deviation(f, u);
         out.set_uncertainty(std::move(u));
     }
@@ -342,6 +355,14 @@ template <class T = float>
 image<T> read_fits(const std::filesystem::path& path, const read_options& options = {})
 {
     return detail::read_image<T>(path, options, std::nullopt);
+}
+
+// Reads into an existing image, reusing its buffers when the shapes agree: a loop over frames
+// of one size then faults no fresh pages in. On failure `into` holds no useful image.
+template <class T>
+void read_fits_into(const std::filesystem::path& path, image<T>& into, const read_options& options = {})
+{
+    into = detail::read_image<T>(path, options, std::nullopt, &into);
 }
 
 // Rows [row_begin, row_end) (0-based) of the image, with its uncertainty and mask: what a

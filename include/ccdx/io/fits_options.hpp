@@ -11,7 +11,8 @@
 namespace ccdx {
 
 struct read_options {
-    std::optional<ccdx::unit> unit;  // overrides BUNIT; required when the file has none
+    std::optional<ccdx::unit> unit;          // overrides BUNIT
+    std::optional<ccdx::unit> unit_if_none;  // for a file without BUNIT; one of the two is needed then
     // HDU number (0 = primary) or EXTNAME. Default: the primary HDU, or the first image HDU with
     // data (tile-compressed ones included) when the primary is empty.
     std::variant<std::monostate, int, std::string> hdu;

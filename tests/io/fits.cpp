@@ -1140,6 +1140,14 @@ TEST_CASE("read: the direct path gives cfitsio's pixels for every BITPIX, scalin
             same_images(ds, cs);
         }
     }
+    SUBCASE("a gzipped file whose name holds brackets, which cfitsio would read as an extension")
+    {
+        const fs::path odd = tmp / "night[1].fits.gz";
+        fs::copy_file(data("fits_robustness/pix.fits.gz"), odd);
+        ccdx::read_options adu;
+        adu.unit = ccdx::unit("adu");
+        same_images(ccdx::read_fits<float>(odd, adu), ccdx::read_fits<float>(data("fits_robustness/pix.fits.gz"), adu));
+    }
     SUBCASE("a gzip file of two members is read whole (cfitsio alone stops after the first)")
     {
         ccdx::read_options adu;

@@ -60,8 +60,8 @@ public:
             throw_fits(path_, "is not a regular file (a FIFO, socket or device is not read as FITS)");
         const disk_coding coding = coding_on_disk();
         if (coding.gzip_bytes && direct_io_enabled()) inflated_ = inflate_gzip(path_, coding.gzip_bytes);
-        if (inflated_)
-            fits_open_memfile(&file_, path_.c_str(), READONLY, &inflated_->data, &inflated_->size, 0, nullptr, &status);
+        if (inflated_)  // a plain name: cfitsio would read "[...]" in the file's own as an extension
+            fits_open_memfile(&file_, "inflated.fits", READONLY, &inflated_->data, &inflated_->size, 0, nullptr, &status);
         else
             // The disk-file entry point takes the name literally: no cfitsio "[ext]" or "!" syntax,
             // yet gzip, bzip2 and compress files are still recognised and decompressed.

@@ -20,6 +20,7 @@
 #include "ccdx/io/fits.hpp"
 
 #include "ccdx/reduction.hpp"
+#include "ccdx/reduce/process_files.hpp"
 
 #include "ccdx/stack/combine.hpp"
 

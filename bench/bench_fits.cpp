@@ -139,17 +139,19 @@ void write_floor(benchmark::State& state, const fs::path& p)
 constexpr double reduced_bytes = double(side * side) * (4 + 4 + 1);
 constexpr double raw_bytes = double(side * side) * 2;
 
-void read_reduced(benchmark::State& state)
+// The whole file at p read into an image<float>, through the path state's argument chooses.
+void read_image(benchmark::State& state, const fs::path& p, double bytes)
 {
     const path_choice chosen(state);
     label(state);
-    const fs::path p = files().reduced;
     for (auto _ : state) {
         auto img = ccdx::read_fits<float>(p);
         benchmark::DoNotOptimize(img.data().data());
     }
-    ccdx::bench::report_bytes(state, reduced_bytes);
+    ccdx::bench::report_bytes(state, bytes);
 }
+
+void read_reduced(benchmark::State& state) { read_image(state, files().reduced, reduced_bytes); }
 
 // A new file each time, as a night's outputs are (the floor's write() too). Arg 2: the direct
 // path over an existing file, where ext4 starts writing the new file's data back before the
@@ -172,31 +174,14 @@ void write_reduced(benchmark::State& state)
     ccdx::bench::report_bytes(state, reduced_bytes);
 }
 
-void read_raw_uint16(benchmark::State& state)
-{
-    const path_choice chosen(state);
-    label(state);
-    const fs::path p = files().raw;
-    for (auto _ : state) {
-        auto img = ccdx::read_fits<float>(p);
-        benchmark::DoNotOptimize(img.data().data());
-    }
-    ccdx::bench::report_bytes(state, raw_bytes);
-}
+void read_raw_uint16(benchmark::State& state) { read_image(state, files().raw, raw_bytes); }
 
 // cfitsio inflates with zlib, then copies the pixels out; ccdx inflates with libdeflate and
 // decodes from the inflated bytes.
 void read_raw_gz(benchmark::State& state)
 {
-    const path_choice chosen(state);
-    label(state);
-    const fs::path p = files().raw_gz;
-    for (auto _ : state) {
-        auto img = ccdx::read_fits<float>(p);
-        benchmark::DoNotOptimize(img.data().data());
-    }
-    state.counters["ratio"] = static_cast<double>(fs::file_size(files().raw)) / static_cast<double>(fs::file_size(p));
-    ccdx::bench::report_bytes(state, raw_bytes);
+    read_image(state, files().raw_gz, raw_bytes);
+    state.counters["ratio"] = static_cast<double>(fs::file_size(files().raw)) / static_cast<double>(fs::file_size(files().raw_gz));
 }
 
 void write_raw_uint16(benchmark::State& state)

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <random>
 #include <string>
@@ -38,6 +40,15 @@ ccdx::combine_options with_method(combine_method m)
     ccdx::combine_options o;
     o.method = m;
     return o;
+}
+
+// Equal value for value, NaN matching NaN.
+template <class A, class B>
+bool identical(const A& a, const B& b)
+{
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](double x, double y) {
+               return x == y || (std::isnan(x) && std::isnan(y));
+           });
 }
 
 // A folder of its own under the system's temporary folder, removed at the end of the test.
@@ -493,11 +504,8 @@ TEST_CASE("combining files in bands gives exactly the in-memory result, with the
     o.output = dir.path / "master.fits";
     const auto from_files = ccdx::combine<double>(files, o, &from_files_maps);
 
-    auto same = [](const auto& a, const auto& b) {
-        return std::equal(a.begin(), a.end(), b.begin(), [](double x, double y) { return x == y || (std::isnan(x) && std::isnan(y)); });
-    };
-    CHECK(same(in_memory.data(), from_files.data()));
-    CHECK(same(in_memory.uncertainty(), from_files.uncertainty()));
+    CHECK(identical(in_memory.data(), from_files.data()));
+    CHECK(identical(in_memory.uncertainty(), from_files.uncertainty()));
     CHECK(in_memory.mask() == from_files.mask());
     CHECK(from_memory_maps.count == from_files_maps.count);
     CHECK(from_memory_maps.rejected_high == from_files_maps.rejected_high);
@@ -514,6 +522,64 @@ TEST_CASE("combining files in bands gives exactly the in-memory result, with the
     CHECK_THROWS_AS(ccdx::combine<double>(files, o), ccdx::fits_error);
     o.write.overwrite = true;
     CHECK_NOTHROW(ccdx::combine<double>(files, o));
+}
+
+TEST_CASE("every memory limit gives the in-memory result: one band, bands read ahead, one row at a time")
+{
+    scratch_dir dir("bands");
+    auto s = random_stack(5, 37, 19, 11);
+    std::vector<std::filesystem::path> files;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        s[i].set_uncertainty(image<double>::plane(xt::full_like(s[i].data(), 2.0 + double(i))));
+        files.push_back(dir.path / ("frame" + std::to_string(i) + ".fits"));
+        ccdx::write_options w;
+        w.bitpix = ccdx::write_options::pixel_type::float64;
+        ccdx::write_fits(s[i], files.back(), w);
+    }
+    ccdx::combine_options o = with_method(combine_method::average);
+    o.sigma_clip = ccdx::sigma_clip{};
+    o.uncertainty = ccdx::combined_uncertainty::propagated;
+    const auto in_memory = ccdx::combine(s, o);
+    const std::size_t result = 37 * 19 * (2 * 8 + 1), one_row = 5 * 19 * (8 + 1 + 8);
+    for (const std::size_t limit : {std::size_t(1) << 30, result + 2 * one_row, result + one_row}) {
+        CAPTURE(limit);
+        o.memory_limit = limit;
+        const auto from_files = ccdx::combine<double>(files, o);
+        CHECK(identical(from_files.data(), in_memory.data()));
+        CHECK(identical(from_files.uncertainty(), in_memory.uncertainty()));
+        CHECK(from_files.mask() == in_memory.mask());
+    }
+}
+
+TEST_CASE("a frame that cannot be decoded part way through the stack is an error naming it")
+{
+    // Gzip tiles of one row each: the last row's tile, corrupted, fails only when its band is read.
+    scratch_dir dir("corrupt");
+    auto s = random_stack(3, 16, 64, 5);
+    std::vector<std::filesystem::path> files;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        files.push_back(dir.path / ("frame" + std::to_string(i) + ".fits"));
+        ccdx::write_options w;
+        w.bitpix = ccdx::write_options::pixel_type::float64;
+        w.compress = true;
+        ccdx::write_fits(s[i], files.back(), w);
+    }
+    {
+        std::fstream f(files[2], std::ios::in | std::ios::out | std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        const std::size_t last_tile = bytes.rfind("\x1f\x8b\x08");
+        REQUIRE(last_tile != std::string::npos);
+        f.seekp(static_cast<std::streamoff>(last_tile + 12));
+        f.write("\xff\xff\xff\xff\xff\xff\xff\xff", 8);
+    }
+    ccdx::combine_options o = with_method(combine_method::median);
+    o.memory_limit = 16 * 64 * 17 + 2 * 3 * 64 * 9;  // the result, and two bands of one row
+    try {
+        (void)ccdx::combine<double>(files, o);
+        FAIL("a corrupt tile was read");
+    } catch (const ccdx::fits_error& e) {
+        CHECK(std::string(e.what()).find("frame2.fits") != std::string::npos);
+    }
 }
 
 TEST_CASE("a memory limit too small for the result and one row is an error")

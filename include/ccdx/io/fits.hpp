@@ -186,6 +186,7 @@ xt::xtensor<T, 2> read_plane(const fits_handle& f, shape2 shape, const section& 
     if (nrows && ncols) probe_last_pixel<T>(f, shape, s.rows.end, s.cols.end, what);
     // A moved-from plane keeps its shape but not its storage: the storage is what is checked.
     const bool reuse = spare.shape()[0] == nrows && spare.shape()[1] == ncols && spare.storage().size() == nrows * ncols;
+    if (!reuse) spare = {};  // freed before its replacement is allocated
     auto plane = reuse ? std::move(spare) : xt::xtensor<T, 2>::from_shape({nrows, ncols});
     if (!reuse) prefer_huge_pages(plane.data(), plane.size() * sizeof(T));
     read_pixels<T>(f, shape, s.rows.begin, nrows, s.cols.begin, ncols, plane.data(), what);
@@ -194,16 +195,19 @@ xt::xtensor<T, 2> read_plane(const fits_handle& f, shape2 shape, const section& 
 
 // A mask plane of any pixel type: 0 stays 0, bit patterns 1..255 are kept, any other nonzero
 // value (negative, larger, fractional, NaN) becomes 1, "bad".
-inline xt::xtensor<mask_t, 2> read_mask(const fits_handle& f, shape2 shape, const section& s)
+inline xt::xtensor<mask_t, 2> read_mask(const fits_handle& f, shape2 shape, const section& s,
+                                         xt::xtensor<mask_t, 2>&& spare = {})
 {
     int status = 0, equivalent = 0;
     fits_get_img_equivtype(f.get(), &equivalent, &status);
     f.check(status, "cannot read the mask's pixel type");
     const std::size_t nrows = s.rows.size(), ncols = s.cols.size();
-    auto mask = xt::xtensor<mask_t, 2>::from_shape({nrows, ncols});
+    const bool reuse = spare.shape()[0] == nrows && spare.shape()[1] == ncols && spare.storage().size() == nrows * ncols;
+    if (!reuse) spare = {};
+    auto mask = reuse ? std::move(spare) : xt::xtensor<mask_t, 2>::from_shape({nrows, ncols});
     if (nrows == 0 || ncols == 0) return mask;
     f.check_tiles();
-    prefer_huge_pages(mask.data(), mask.size());
+    if (!reuse) prefer_huge_pages(mask.data(), mask.size());
     probe_last_pixel<double>(f, shape, s.rows.end, s.cols.end, "mask");
     const std::optional<direct_image> d = f.direct();
     if (d && d->coding.bitpix == 8 && d->coding.zero == 0 && d->coding.scale == 1 && !d->coding.blank) {
@@ -300,12 +304,17 @@ inline bool move_to_companion(const fits_handle& f, const std::string& extname, 
     return true;
 }
 
-// The image at `path`; the planes of `spare`, when given, are taken to read into.
-template <class T>
-image<T> read_image(const std::filesystem::path& path, const read_options& o, const std::optional<section>& part,
-                    image<T>* spare = nullptr)
+// An image HDU open for reading: the file, where the image is, its header (with the primary's
+// cards when the image was found in an extension, as astropy merges them) and its unit.
+struct open_image {
+    fits_handle file;
+    selected_hdu hdu;
+    header cards;
+    ccdx::unit unit;
+};
+
+inline open_image open_for_reading(const std::filesystem::path& path, const read_options& o)
 {
-    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "read_fits reads float or double images");
     fits_handle f(path);
     const selected_hdu hdu = select_hdu(f, o);
     f.verify_complete();
@@ -315,24 +324,38 @@ image<T> read_image(const std::filesystem::path& path, const read_options& o, co
         merge_primary(h, read_header(f));
         f.move_to(hdu.number);
     }
-    const section s = part ? *part : section{{0, hdu.shape[0]}, {0, hdu.shape[1]}};
-    if (s.rows.end > hdu.shape[0] || s.cols.end > hdu.shape[1] || s.rows.begin > s.rows.end ||
-        s.cols.begin > s.cols.end)
-        throw_fits(path, "section " + to_string(s) + " lies outside the image of shape " + to_string(hdu.shape));
+    const ccdx::unit u = unit_of(f, h, o);
+    return open_image{std::move(f), hdu, std::move(h), u};
+}
+
+// The planes of `part` of an open image (no header); the planes of `spare`, when given, are
+// taken to read into. The file is left at the image's HDU, ready for the next part.
+template <class T>
+image<T> read_planes(const open_image& in, const read_options& o, const section& s, image<T>* spare = nullptr)
+{
+    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "read_fits reads float or double images");
+    const fits_handle& f = in.file;
+    const shape2 shape = in.hdu.shape;
+    if (s.rows.end > shape[0] || s.cols.end > shape[1] || s.rows.begin > s.rows.end || s.cols.begin > s.cols.end)
+        throw_fits(f.path(), "section " + to_string(s) + " lies outside the image of shape " + to_string(shape));
 
     typename image<T>::plane spare_data, spare_sigma;
+    xt::xtensor<mask_t, 2> spare_mask;
     if (spare) {
         spare_data = std::move(spare->data());
         if (spare->has_uncertainty()) spare_sigma = std::move(spare->uncertainty());
+        if (spare->has_mask()) spare_mask = std::move(spare->mask());
     }
-    image<T> out(read_plane<T>(f, hdu.shape, s, "data", std::move(spare_data)), unit_of(f, h, o));
-    if (move_to_companion(f, o.uncertainty_hdu, hdu.shape)) {
-        auto u = read_plane<T>(f, hdu.shape, s, "uncertainty", std::move(spare_sigma));
+    f.move_to(in.hdu.number);
+    image<T> out(read_plane<T>(f, shape, s, "data", std::move(spare_data)), in.unit);
+    if (move_to_companion(f, o.uncertainty_hdu, shape)) {
+        auto u = read_plane<T>(f, shape, s, "uncertainty", std::move(spare_sigma));
         to_standard_deviation(f, u);
         out.set_uncertainty(std::move(u));
     }
-    f.move_to(hdu.number);
-    if (move_to_companion(f, o.mask_hdu, hdu.shape)) out.set_mask(read_mask(f, hdu.shape, s));
+    f.move_to(in.hdu.number);
+    if (move_to_companion(f, o.mask_hdu, shape)) out.set_mask(read_mask(f, shape, s, std::move(spare_mask)));
+    f.move_to(in.hdu.number);
     // A reversed section reads high to low, as the string ran.
     if (s.rows.reversed || s.cols.reversed) {
         auto flip = [&](auto& plane) {
@@ -343,7 +366,18 @@ image<T> read_image(const std::filesystem::path& path, const read_options& o, co
         if (out.has_uncertainty()) flip(out.uncertainty());
         if (out.has_mask()) flip(out.mask());
     }
-    out.header() = std::move(h);
+    return out;
+}
+
+// The image at `path`; the planes of `spare`, when given, are taken to read into.
+template <class T>
+image<T> read_image(const std::filesystem::path& path, const read_options& o, const std::optional<section>& part,
+                    image<T>* spare = nullptr)
+{
+    open_image in = open_for_reading(path, o);
+    const shape2 shape = in.hdu.shape;
+    image<T> out = read_planes<T>(in, o, part ? *part : section{{0, shape[0]}, {0, shape[1]}}, spare);
+    out.header() = std::move(in.cards);
     out.set_name(image_name(path));
     return out;
 }

@@ -1,10 +1,14 @@
 #pragma once
 // combine() over FITS files: every file read in bands of rows through the per-pixel kernel of
-// combine_images.hpp, so that a stack of any size combines within a memory limit.
+// combine_images.hpp, so that a stack of any size combines within a memory limit. Each file is
+// opened once; the next band is read while the kernel runs on this one, into reused buffers.
 
+#include <algorithm>
 #include <cstddef>
+#include <exception>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ccdx/core/error.hpp"
@@ -26,16 +30,21 @@ image<T> combine(const std::vector<std::filesystem::path>& files, const combine_
     if (!options.output.empty() && !options.write.overwrite && std::filesystem::exists(options.output))
         throw fits_error("combine: output file '" + options.output.string() +
                          "' exists; set write.overwrite to replace it");
+    // Every file stays open through the bands, unless there are more than a process may hold.
+    constexpr std::size_t max_open_files = 256;
+    const bool keep_open = files.size() <= max_open_files;
     std::vector<std::string> names;
     std::vector<shape2> shapes;
     std::vector<unit> units;
+    std::vector<detail::open_image> sources;
     header first_header;
     for (const auto& f : files) {
+        detail::open_image in = detail::open_for_reading(f, options.read);
         names.push_back(f.filename().string());
-        shapes.push_back(read_fits_shape(f, options.read));
-        // The unit as read_fits decides it, from one row (or none, for an empty image).
-        units.push_back(read_fits_rows<T>(f, 0, shapes.back()[0] > 0 ? 1 : 0, options.read).unit());
-        if (names.size() == 1) first_header = read_fits_header(f, options.read);
+        shapes.push_back(in.hdu.shape);
+        units.push_back(in.unit);
+        if (names.size() == 1) first_header = in.cards;
+        if (keep_open) sources.push_back(std::move(in));
     }
     detail::check_same(names, shapes, units);
     detail::check_weight_maps(options, shapes[0]);
@@ -57,28 +66,58 @@ image<T> combine(const std::vector<std::filesystem::path>& files, const combine_
         throw value_error("combine: a memory_limit of " + std::to_string(options.memory_limit) +
                           " bytes cannot hold the result (" + std::to_string(fixed) + " bytes) and one row of " +
                           std::to_string(n) + " frames (" + std::to_string(in_row) + " bytes)");
-    const std::size_t band = std::max<std::size_t>(1, std::min(rows, (options.memory_limit - fixed) / in_row));
+    // Two bands in turn, the next read while the kernel runs on this one, when the limit holds
+    // two. Bands of a few tens of MB, reused, spare most of the page faults of fresh buffers
+    // and leave only the first band's read unhidden.
+    const std::size_t room = (options.memory_limit - fixed) / in_row;
+    const bool overlap = room >= 2 && rows > 1;
+    const std::size_t target = std::max<std::size_t>((std::size_t(64) << 20) / in_row, 8);
+    const std::size_t band = overlap ? std::min({room / 2, (rows + 3) / 4, target}) : std::min(rows, room);
 
     read_options ro = options.read;
     if (!propagate) ro.uncertainty_hdu = "";
-    std::vector<image<T>> frames(n);
-    for (std::size_t r0 = 0; r0 < rows; r0 += band) {
-        const std::size_t r1 = std::min(rows, r0 + band);
+    std::vector<image<T>> bands[2] = {std::vector<image<T>>(n), std::vector<image<T>>(overlap ? n : 0)};
+    const auto slot = [&](std::size_t k) -> std::vector<image<T>>& { return bands[overlap ? k % 2 : 0]; };
+    const auto read_band = [&](std::vector<image<T>>& frames, std::size_t r0) {
+        const section s{{r0, std::min(rows, r0 + band)}, {0, cols}};
         for (std::size_t i = 0; i < n; ++i) {
-            frames[i] = image<T>();  // release the previous band first
-            frames[i] = read_fits_rows<T>(files[i], r0, r1, ro);
+            frames[i] = keep_open ? detail::read_planes<T>(sources[i], ro, s, &frames[i])
+                                  : detail::read_planes<T>(detail::open_for_reading(files[i], ro), ro, s, &frames[i]);
             if (propagate && !frames[i].has_uncertainty())
                 throw value_error("combine: propagating uncertainties, but " + detail::stack_label(names, i) +
                                   " has no uncertainty extension");
         }
-        detail::combine_rows(plan, out, r0, r1,
-                             [&](std::size_t i, std::size_t r, const T*& d, const mask_t*& m, const T*& s) {
-                                 const image<T>& img = frames[i];
-                                 const std::size_t off = (r - r0) * cols;
-                                 d = img.data().data() + off;
-                                 m = img.has_mask() ? img.mask().data() + off : nullptr;
-                                 s = propagate ? img.uncertainty().data() + off : nullptr;
-                             });
+    };
+    read_band(slot(0), 0);
+    for (std::size_t r0 = 0, k = 0; r0 < rows; r0 += band, ++k) {
+        const std::size_t r1 = std::min(rows, r0 + band);
+        std::exception_ptr read_failure;
+        std::thread next;
+        if (overlap && r1 < rows)
+            next = std::thread([&] {
+                try {
+                    read_band(slot(k + 1), r1);
+                } catch (...) {
+                    read_failure = std::current_exception();
+                }
+            });
+        const std::vector<image<T>>& frames = slot(k);
+        try {
+            detail::combine_rows(plan, out, r0, r1,
+                                 [&](std::size_t i, std::size_t r, const T*& d, const mask_t*& m, const T*& sg) {
+                                     const image<T>& img = frames[i];
+                                     const std::size_t off = (r - r0) * cols;
+                                     d = img.data().data() + off;
+                                     m = img.has_mask() ? img.mask().data() + off : nullptr;
+                                     sg = propagate ? img.uncertainty().data() + off : nullptr;
+                                 });
+        } catch (...) {
+            if (next.joinable()) next.join();
+            throw;
+        }
+        if (next.joinable()) next.join();
+        if (read_failure) std::rethrow_exception(read_failure);
+        if (!overlap && r1 < rows) read_band(slot(k + 1), r1);
     }
     out.result.header() = detail::combined_header(std::move(first_header), names);
     out.result.set_name("combined");

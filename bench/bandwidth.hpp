@@ -116,9 +116,12 @@ inline double machine_bandwidth()
 }
 
 // Adds the bytes this benchmark moved and the machine's bandwidth beside them.
+// Bytes per second in SI units (G = 10^9), as machine_GBps: Google Benchmark's own
+// bytes_per_second counts in powers of 1024.
 inline void report_bytes(benchmark::State& state, double bytes_per_iteration)
 {
-    state.SetBytesProcessed(static_cast<std::int64_t>(bytes_per_iteration * double(state.iterations())));
+    state.counters["bytes_per_second"] = benchmark::Counter(bytes_per_iteration * double(state.iterations()),
+                                                            benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
     state.counters["machine_GBps"] = machine_bandwidth() / 1e9;
 }
 

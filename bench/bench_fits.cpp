@@ -7,9 +7,8 @@
 // (/cfitsio, the direct path switched off), beside its floor: a plain read() or write() of the
 // same file's bytes with one large buffer, in the same run.
 //
-// The files are written once per process into a scratch folder beside the system's temporary
-// files and removed at exit. CCDX_BENCH_FITS_KEEP=1 keeps them and prints where, for
-// bench/fits_reference.py to time astropy on the same files.
+// The files are written once per process (bench/scratch.hpp says where; with CCDX_BENCH_DIR set
+// they stay, in its fits/ folder, for bench/fits_reference.py to time astropy on the same files).
 
 #include <cmath>
 #include <cstdio>
@@ -30,6 +29,7 @@
 #include <ccdx/io/fits.hpp>
 
 #include "bandwidth.hpp"
+#include "scratch.hpp"
 
 namespace {
 
@@ -44,8 +44,7 @@ struct bench_files {
 
     bench_files()
     {
-        folder = fs::temp_directory_path() / ("ccdx-bench-fits-" + std::to_string(std::random_device{}()));
-        fs::create_directories(folder);
+        folder = ccdx::bench::scratch_folder("fits");
         reduced = folder / "reduced.fits";
         raw = folder / "raw.fits";
         std::mt19937 rng(42);
@@ -55,6 +54,7 @@ struct bench_files {
         img.header().set("EXPTIME", 90.0, "exposure time [s]");
         ccdx::write_options u16;
         u16.bitpix = ccdx::write_options::pixel_type::uint16;
+        u16.overwrite = true;  // a kept folder is written anew
         ccdx::write_fits(img, raw, u16);
         raw_gz = folder / "raw.fits.gz";
         gzip(raw, raw_gz);
@@ -63,7 +63,9 @@ struct bench_files {
         img.set_uncertainty(std::move(sigma));
         auto& mask = img.ensure_mask();
         for (std::size_t i = 0; i < mask.size(); i += 997) mask.data()[i] = 1;
-        ccdx::write_fits(img, reduced);
+        ccdx::write_options f32;
+        f32.overwrite = true;
+        ccdx::write_fits(img, reduced, f32);
     }
     static void gzip(const fs::path& from, const fs::path& to)
     {
@@ -77,11 +79,7 @@ struct bench_files {
     }
     ~bench_files()
     {
-        const char* keep = std::getenv("CCDX_BENCH_FITS_KEEP");
-        if (keep && *keep == '1')
-            std::fprintf(stderr, "bench files kept in %s\n", folder.string().c_str());
-        else
-            fs::remove_all(folder);
+        if (!ccdx::bench::keep_files()) fs::remove_all(folder);
     }
 };
 

@@ -4,7 +4,7 @@
     python3 bench/combine_reference.py [FOLDER] [--mem-limit BYTES] [--only median|sigma]
 
 FOLDER holds raw_00.fits ... raw_19.fits (4096 x 4096, uint16 with BZERO = 32768), as
-bench_combine leaves them (default: <tmp>/ccdx-bench-combine, or $CCDX_BENCH_COMBINE_DIR).
+bench_combine leaves them in $CCDX_BENCH_DIR/combine (the default FOLDER).
 Runs, each in a fresh process so that its peak memory is its own:
 
   median   the median of the 20 frames
@@ -12,11 +12,12 @@ Runs, each in a fresh process so that its peak memory is its own:
            with the standard deviation: ccdproc's Combiner defaults, given as strings so that
            astropy takes its fast path)
 
-and prints the wall time and the peak resident memory of each. Works with Debian's
+and prints the wall time (s) and the peak resident memory (MB) of each, one JSON line each. Works with Debian's
 python3-ccdproc (2.4) and later versions.
 """
 
 import argparse
+import json
 import os
 import resource
 import subprocess
@@ -46,14 +47,14 @@ def run_one(kind, folder, mem_limit):
     start = time.perf_counter()
     result = ccdproc.combine(files, unit=u.adu, **kwargs)
     elapsed = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("%-7s %2d frames of %dx%d: %8.2f s, peak %7.0f MB (ccdproc %s)"
-          % (kind, len(files), result.shape[0], result.shape[1], elapsed, peak_mb, ccdproc.__version__))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
+    print(json.dumps({"kind": kind, "frames": len(files), "shape": list(result.shape), "seconds": elapsed,
+                      "peak_MB": peak_mb, "ccdproc": ccdproc.__version__}))
     sys.stdout.flush()
 
 
 def main():
-    default = os.environ.get("CCDX_BENCH_COMBINE_DIR") or os.path.join(tempfile.gettempdir(), "ccdx-bench-combine")
+    default = os.path.join(os.environ.get("CCDX_BENCH_DIR") or tempfile.gettempdir(), "combine")
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", nargs="?", default=default)
     parser.add_argument("--mem-limit", type=float, default=None,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time astropy's CCDData.read on the files bench_fits writes, for a side-by-side comparison.
 
-    CCDX_BENCH_FITS_KEEP=1 build/bench/bench_fits      # prints the folder it kept
+    CCDX_BENCH_DIR=FOLDER/.. build/bench/bench_fits     # keeps its files in FOLDER = .../fits
     /usr/bin/python3 bench/fits_reference.py FOLDER
 
 FOLDER holds reduced.fits (4096 x 4096 float32 with UNCERT and MASK) and raw.fits (uint16 with
@@ -47,8 +47,19 @@ def main():
     warnings.simplefilter('ignore')
     reduced = os.path.join(args.folder, 'reduced.fits')
     raw = os.path.join(args.folder, 'raw.fits')
-    print(json.dumps({'read_reduced_ms': best_of(args.repeat, lambda: read_reduced(reduced)),
-                      'read_raw_uint16_ms': best_of(args.repeat, lambda: read_raw(raw))}))
+    raw_gz = os.path.join(args.folder, 'raw.fits.gz')
+    written = os.path.join(args.folder, 'written_by_astropy.fits')
+    ccd = CCDData.read(reduced)
+
+    def write_reduced():
+        ccd.write(written, overwrite=True)
+
+    timings = {'read_reduced_ms': best_of(args.repeat, lambda: read_reduced(reduced)),
+               'read_raw_uint16_ms': best_of(args.repeat, lambda: read_raw(raw)),
+               'read_raw_gz_ms': best_of(args.repeat, lambda: read_raw(raw_gz)),
+               'write_reduced_ms': best_of(args.repeat, write_reduced)}
+    os.remove(written)
+    print(json.dumps(timings))
 
 
 if __name__ == '__main__':

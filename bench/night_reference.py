@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Time ccdproc's ccd_process + write loop on the night bench_night reduces, for a comparison.
 
-    CCDX_BENCH_NIGHT_KEEP=1 build/bench/bench_night    # prints the folder it kept
+    CCDX_BENCH_DIR=FOLDER/.. build/bench/bench_night    # keeps its files in FOLDER = .../night
     /usr/bin/python3 bench/night_reference.py FOLDER
 
 FOLDER holds raw/light*.fits (uint16 with BZERO = 32768, BUNIT and EXPTIME) and bias.fits,
 dark.fits, flat.fits (float32 with UNCERT and MASK). Each frame is read, reduced as bench_night
 reduces it (deviation from gain 1.5 electron/adu and read noise 8 electron, bias, the dark
 scaled by EXPTIME, the flat, the gain last) and written to a new file in FOLDER/out_ccdproc.
-Prints the wall time of the whole loop and per frame, in milliseconds, as JSON. Works with
+Prints the wall time of the whole loop and per frame, in milliseconds, and the peak resident
+memory in MB, as JSON. Works with
 Debian's python3-ccdproc.
 """
 
@@ -17,6 +18,7 @@ import glob
 import json
 import logging
 import os
+import resource
 import shutil
 import time
 import warnings
@@ -48,7 +50,9 @@ def main():
         reduced.write(os.path.join(out, os.path.basename(path)))
     total = time.perf_counter() - start
     shutil.rmtree(out)
-    print(json.dumps({'frames': len(raws), 'night_ms': 1000 * total, 'per_frame_ms': 1000 * total / len(raws)}))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
+    print(json.dumps({'frames': len(raws), 'night_ms': 1000 * total, 'per_frame_ms': 1000 * total / len(raws),
+                      'peak_MB': peak_mb}))
 
 
 if __name__ == '__main__':

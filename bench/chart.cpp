@@ -190,7 +190,9 @@ int main(int argc, char** argv)
     }
     const rgb palette[] = {{31, 119, 180}, {174, 199, 232}, {255, 127, 14}, {44, 160, 44}, {148, 103, 189}, {127, 127, 127}};
     const rgb ink{30, 30, 30}, grid{215, 215, 215};
-    const int bar_h = 16, gap = 22, left = 330, plot_w = 640, top = 70;
+    std::size_t longest = 0;
+    for (const auto& g : groups) longest = std::max(longest, g.first.size());
+    const int bar_h = 16, gap = 22, left = 12 * int(longest) + 30, plot_w = 640, top = 70;
     int height = top + 40;
     for (const auto& g : groups) height += int(g.second.size()) * bar_h + gap;
     canvas c(left + plot_w + 120, height);

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "ccdx/core/detail/threads.hpp"
 #include "ccdx/core/error.hpp"
 #include "ccdx/core/image.hpp"
 #include "ccdx/io/fits.hpp"
@@ -88,6 +89,12 @@ image<T> combine(const std::vector<std::filesystem::path>& files, const combine_
                                   " has no uncertainty extension");
         }
     };
+    // While the next band is read, the reading thread is one of the threads the kernel may use:
+    // more would have the kernel's evenly split rows wait for whichever thread lost its core.
+    const auto kernel_threads = [&](bool reading) {
+        const int all = detail::thread_count(options.threads);
+        return reading ? std::max(1, all - 1) : all;
+    };
     read_band(slot(0), 0);
     for (std::size_t r0 = 0, k = 0; r0 < rows; r0 += band, ++k) {
         const std::size_t r1 = std::min(rows, r0 + band);
@@ -110,7 +117,8 @@ image<T> combine(const std::vector<std::filesystem::path>& files, const combine_
                                      d = img.data().data() + off;
                                      m = img.has_mask() ? img.mask().data() + off : nullptr;
                                      sg = propagate ? img.uncertainty().data() + off : nullptr;
-                                 });
+                                 },
+                                 kernel_threads(next.joinable()));
         } catch (...) {
             if (next.joinable()) next.join();
             throw;

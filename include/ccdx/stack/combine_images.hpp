@@ -631,16 +631,19 @@ struct combine_output {
 };
 
 // Rows [row_begin, row_end) of the output, from a band of input rows. `input(i, r)` gives
-// image i's row r as (data, mask, sigma) pointers. Rows are split across threads.
+// image i's row r as (data, mask, sigma) pointers. Rows are split across `threads` threads
+// (0: as options.threads says).
 template <class T, class Input>
 void combine_rows(const combine_plan<T>& plan, combine_output<T>& out, std::size_t row_begin, std::size_t row_end,
-                  const Input& input)
+                  const Input& input, int threads = 0)
 {
     const std::size_t cols = out.result.cols();
     const combine_options& o = *plan.options;
 #ifdef CCDX_USE_OPENMP
-    const int threads = detail::thread_count(o.threads);
+    if (threads <= 0) threads = detail::thread_count(o.threads);
 #pragma omp parallel num_threads(threads)
+#else
+    (void)threads;
 #endif
     {
         stack_kernel<T> kernel(plan);

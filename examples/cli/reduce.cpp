@@ -14,13 +14,36 @@
 
 namespace ccdx::cli {
 
+namespace {
+
+// A dark taken for another exposure time, subtracted unscaled, leaves the wrong dark current:
+// refused unless the user says which it is.
+void check_same_exposure(const fs::path& frame, const header& h, const header& dark)
+{
+    for (const char* keyword : {"EXPTIME", "EXPOSURE"}) {
+        std::optional<double> t, d;
+        try {
+            t = h.get<double>(keyword), d = dark.get<double>(keyword);
+        } catch (const keyword_error&) {
+            continue;  // not a number: not an exposure time this check can compare
+        }
+        if (t && d && *t != *d)
+            throw value_error("frame '" + frame.filename().string() + "' has " + keyword + " = " +
+                              to_string(h.find(keyword)->value) + " and the dark " + to_string(dark.find(keyword)->value) +
+                              ": give --exposure-key " + keyword +
+                              " to scale the dark by their ratio, or --no-dark-scale to subtract it as it is");
+    }
+}
+
+}  // namespace
+
 void add_reduce(CLI::App& app)
 {
     struct options {
         std::vector<std::string> files;
         std::string out, bias, dark, flat, exposure_key, exposure_unit = "s", oscan, trim, unit;
         std::optional<double> gain, readnoise;
-        bool overwrite = false;
+        bool overwrite = false, no_dark_scale = false;
     };
     auto o = std::make_shared<options>();
     auto* cmd = app.add_subcommand("reduce", "Calibrate raw frames: overscan, trim, gain, bias, dark, flat (one pass each)");
@@ -30,6 +53,8 @@ void add_reduce(CLI::App& app)
     cmd->add_option("--dark", o->dark, "Master dark (bias-subtracted)")->check(CLI::ExistingFile);
     cmd->add_option("--exposure-key", o->exposure_key,
                     "Header keyword of the exposure time: scale the dark by the ratio of exposure times");
+    cmd->add_flag("--no-dark-scale", o->no_dark_scale,
+                  "Subtract the dark as it is, whatever the frames' and the dark's exposure times");
     cmd->add_option("--exposure-unit", o->exposure_unit, "Unit of the exposure keyword's values")->capture_default_str();
     cmd->add_option("--flat", o->flat, "Master flat (normalised by its mean)")->check(CLI::ExistingFile);
     cmd->add_option("--gain", o->gain, "Gain in electron / adu: the result is in electrons");
@@ -41,6 +66,8 @@ void add_reduce(CLI::App& app)
     cmd->callback([o] {
         if (o->readnoise && !o->gain) throw value_error("--readnoise needs --gain to make the uncertainty");
         if (!o->exposure_key.empty() && o->dark.empty()) throw value_error("--exposure-key is for scaling a --dark");
+        if (!o->exposure_key.empty() && o->no_dark_scale)
+            throw value_error("--exposure-key scales the dark and --no-dark-scale does not: give one of them");
         const fs::path folder = o->out;
         fs::create_directories(folder);
         // In the flag's words; process_files checks every output again before it reads, and
@@ -56,6 +83,9 @@ void add_reduce(CLI::App& app)
         if (!o->bias.empty()) bias = read_fits<float>(o->bias, r);
         if (!o->dark.empty()) dark = read_fits<float>(o->dark, r);
         if (!o->flat.empty()) flat = read_fits<float>(o->flat, r);
+
+        if (dark && o->exposure_key.empty() && !o->no_dark_scale)
+            for (const auto& f : o->files) check_same_exposure(fs::path(f), read_fits_header(f, r), dark->header());
 
         process_options<float> p;
         p.oscan = o->oscan;

@@ -123,7 +123,7 @@ TEST_CASE("summary: a table of keywords, CSV, junk skipped with a warning, a mis
 
     const auto csv = run("summary night -k imagetyp,filter --csv");
     CHECK(csv.status == 0);
-    CHECK(csv.out == "file,imagetyp,filter\r\nbias.fits,BIAS,\r\nlight.fits,LIGHT,r\r\n");
+    CHECK(csv.out == "file,imagetyp,filter\nbias.fits,BIAS,\nlight.fits,LIGHT,r\n");
 
     const auto all = run("summary night --csv --exclude 'j*'");
     CHECK(all.status == 0);
@@ -192,8 +192,16 @@ TEST_CASE("reduce: one ccd_process per file, written under the same name")
     check_fails(run("reduce -o reduced --bias bias.fits raw1.fits"), "--overwrite");
     CHECK(read("reduced/raw1.fits").data()(0, 0) == doctest::Approx(86));  // untouched
 
-    CHECK(run("reduce -o unscaled --bias bias.fits --dark dark.fits raw1.fits").status == 0);
+    // A dark of another exposure is neither scaled nor subtracted as it is without being told.
+    check_fails(run("reduce -o unscaled --bias bias.fits --dark dark.fits raw1.fits"), "--exposure-key EXPOSURE");
+    CHECK_FALSE(fs::exists(workdir() / "unscaled" / "raw1.fits"));
+    check_fails(run("reduce -o unscaled --dark dark.fits --exposure-key exposure --no-dark-scale raw1.fits"),
+                "--no-dark-scale");
+    CHECK(run("reduce -o unscaled --bias bias.fits --dark dark.fits --no-dark-scale raw1.fits").status == 0);
     CHECK(read("unscaled/raw1.fits").data()(0, 0) == doctest::Approx(88));
+    frame("dark10.fits", 2, {{"EXPOSURE", 10.0, ""}});
+    CHECK(run("reduce -o same --bias bias.fits --dark dark10.fits raw1.fits").status == 0);  // equal exposures
+    CHECK(read("same/raw1.fits").data()(0, 0) == doctest::Approx(88));
 
     // Masters must have the trimmed shape, so this one has none.
     const auto e = run("reduce -o electrons --gain 2 --readnoise 5 --trim '[1:3,1:2]' raw1.fits");

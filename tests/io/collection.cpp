@@ -246,8 +246,8 @@ TEST_CASE("the summary table: chosen keywords in the user's spelling, or all; mi
 
     std::ostringstream csv;
     night.summary({"object"}).write_csv(csv);
-    CHECK(csv.str() == "file,object\r\nbias1.fits,\r\nflat1.fts,90\r\nlight1.fits,m13\r\nlight2.fit,M13\r\n"
-                       "light3.FITS,\"NGC 6946, field\"\r\n");
+    CHECK(csv.str() == "file,object\nbias1.fits,\nflat1.fts,90\nlight1.fits,m13\nlight2.fit,M13\n"
+                       "light3.FITS,\"NGC 6946, field\"\n");
 
     const auto all = night.summary();
     const auto& cols = all.columns();

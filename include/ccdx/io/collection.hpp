@@ -245,7 +245,8 @@ public:
         for (const auto& row : rows_) line(row);
     }
 
-    // RFC 4180 CSV: cells with a comma, quote or line break are quoted, quotes doubled.
+    // CSV quoted as RFC 4180 says (cells with a comma, quote or line break quoted, quotes doubled),
+    // with plain line ends, which awk, cut and pandas read as they are.
     void write_csv(std::ostream& os) const
     {
         const auto quoted = [](const std::string& s) {
@@ -256,7 +257,7 @@ public:
         };
         const auto line = [&](const std::vector<std::string>& cells) {
             for (std::size_t c = 0; c < cells.size(); ++c) os << (c ? "," : "") << quoted(cells[c]);
-            os << "\r\n";
+            os << '\n';
         };
         line(columns_);
         for (const auto& row : rows_) line(row);

@@ -8,6 +8,7 @@
 #include <ccdx/stack/combine.hpp>
 
 #include "common.hpp"
+#include "frames.hpp"
 
 namespace ccdx::cli {
 
@@ -33,7 +34,7 @@ read_options unit_for(const std::vector<fs::path>& files, const std::string& tex
 void add_combine(CLI::App& app)
 {
     struct options {
-        std::vector<std::string> files;
+        std::vector<std::string> files, where;
         std::string out;
         std::string method = "average";
         std::string sigma_clip, minmax, extrema, scale, memory = "1G", unit;
@@ -43,7 +44,8 @@ void add_combine(CLI::App& app)
     };
     auto o = std::make_shared<options>();
     auto* cmd = app.add_subcommand("combine", "Combine a stack of FITS images pixel by pixel (e.g. a master bias)");
-    cmd->add_option("files", o->files, "FITS images of one shape and unit")->required()->check(CLI::ExistingFile);
+    cmd->add_option("files", o->files, "FITS images of one shape and unit: files, folders or globs")->required();
+    add_where(cmd, o->where);
     cmd->add_option("-o,--output", o->out, "Output FITS file")->required();
     cmd->add_option("-m,--method", o->method, "average, median or sum")
         ->check(CLI::IsMember({"average", "median", "sum"}))
@@ -65,7 +67,7 @@ void add_combine(CLI::App& app)
     cmd->add_flag("--overwrite", o->overwrite, "Replace the output if it exists");
     cmd->callback([o] {
         check_output(o->out, o->overwrite);
-        std::vector<fs::path> files(o->files.begin(), o->files.end());
+        const std::vector<fs::path> files = chosen_frames(o->files, o->where);
         combine_options c;
         c.method = o->method == "median" ? combine_method::median
                    : o->method == "sum"  ? combine_method::sum

@@ -11,6 +11,7 @@
 #include <ccdx/reduce/process_files.hpp>
 
 #include "common.hpp"
+#include "frames.hpp"
 
 namespace ccdx::cli {
 
@@ -40,14 +41,15 @@ void check_same_exposure(const fs::path& frame, const header& h, const header& d
 void add_reduce(CLI::App& app)
 {
     struct options {
-        std::vector<std::string> files;
+        std::vector<std::string> files, where;
         std::string out, bias, dark, flat, exposure_key, exposure_unit = "s", oscan, trim, unit;
         std::optional<double> gain, readnoise;
         bool overwrite = false, no_dark_scale = false;
     };
     auto o = std::make_shared<options>();
     auto* cmd = app.add_subcommand("reduce", "Calibrate raw frames: overscan, trim, gain, bias, dark, flat (one pass each)");
-    cmd->add_option("files", o->files, "Raw FITS frames")->required()->check(CLI::ExistingFile);
+    cmd->add_option("files", o->files, "Raw FITS frames: files, folders or globs")->required();
+    add_where(cmd, o->where);
     cmd->add_option("-o,--output", o->out, "Folder for the reduced frames (same file names)")->required();
     cmd->add_option("--bias", o->bias, "Master bias")->check(CLI::ExistingFile);
     cmd->add_option("--dark", o->dark, "Master dark (bias-subtracted)")->check(CLI::ExistingFile);
@@ -68,12 +70,13 @@ void add_reduce(CLI::App& app)
         if (!o->exposure_key.empty() && o->dark.empty()) throw value_error("--exposure-key is for scaling a --dark");
         if (!o->exposure_key.empty() && o->no_dark_scale)
             throw value_error("--exposure-key scales the dark and --no-dark-scale does not: give one of them");
+        const std::vector<fs::path> files = chosen_frames(o->files, o->where);
         const fs::path folder = o->out;
         fs::create_directories(folder);
         // In the flag's words; process_files checks every output again before it reads, and
         // names an output that would replace its own input.
-        for (const auto& f : o->files) {
-            const fs::path out = folder / fs::path(f).filename();
+        for (const auto& f : files) {
+            const fs::path out = folder / f.filename();
             if (!(fs::exists(out) && fs::equivalent(out, f))) check_output(out, o->overwrite);
         }
 
@@ -85,7 +88,7 @@ void add_reduce(CLI::App& app)
         if (!o->flat.empty()) flat = read_fits<float>(o->flat, r);
 
         if (dark && o->exposure_key.empty() && !o->no_dark_scale)
-            for (const auto& f : o->files) check_same_exposure(fs::path(f), read_fits_header(f, r), dark->header());
+            for (const auto& f : files) check_same_exposure(f, read_fits_header(f, r), dark->header());
 
         process_options<float> p;
         p.oscan = o->oscan;
@@ -106,10 +109,10 @@ void add_reduce(CLI::App& app)
         // Masters in the raw frames' unit take the gain after them; masters already in
         // electrons, before. A night's frames share their unit: the first one's decides.
         const image<float>* master = bias ? &*bias : dark ? &*dark : nullptr;
-        if (master && !o->files.empty()) {
+        if (master) {
             read_options unit_only = r;  // one pixel, for its unit
             unit_only.uncertainty_hdu = unit_only.mask_hdu = "";
-            const unit raw = read_fits_section<float>(o->files.front(), section{{0, 1}, {0, 1}}, unit_only).unit();
+            const unit raw = read_fits_section<float>(files.front(), section{{0, 1}, {0, 1}}, unit_only).unit();
             p.gain_corrected = master->unit() != raw;
         }
 
@@ -121,7 +124,7 @@ void add_reduce(CLI::App& app)
         run.progress = [&](std::size_t done, std::size_t total, const fs::path& written) {
             bar.step(done, total, written.filename().string());
         };
-        process_files(std::vector<fs::path>(o->files.begin(), o->files.end()), p, run);
+        process_files(files, p, run);
     });
 }
 

@@ -7,6 +7,7 @@
 #include <ccdx/io/collection.hpp>
 
 #include "common.hpp"
+#include "frames.hpp"
 
 namespace ccdx::cli {
 
@@ -15,7 +16,7 @@ void add_summary(CLI::App& app)
     struct options {
         std::string folder;
         std::vector<std::string> keywords;
-        std::vector<std::string> include, exclude;
+        std::vector<std::string> include, exclude, where;
         bool csv = false;
         bool by_reading = false;
         std::size_t width = 40;
@@ -27,6 +28,7 @@ void add_summary(CLI::App& app)
     cmd->add_flag("--csv", o->csv, "Write CSV instead of an aligned table");
     cmd->add_option("--include", o->include, "Only files whose name matches one of these globs")->delimiter(',');
     cmd->add_option("--exclude", o->exclude, "Leave out files whose name matches one of these globs")->delimiter(',');
+    add_where(cmd, o->where);
     cmd->add_flag("--find-by-reading", o->by_reading, "Find FITS files by their content, not their name");
     cmd->add_option("--width", o->width, "Cut table cells longer than this (aligned table only)")->capture_default_str();
     cmd->callback([o] {
@@ -34,7 +36,7 @@ void add_summary(CLI::App& app)
         opts.include = o->include;
         opts.exclude = o->exclude;
         opts.find_by_reading = o->by_reading;
-        const image_collection files(o->folder, opts);
+        const image_collection files = image_collection(o->folder, opts).filter(where_conditions(o->where));
         const auto table = files.summary(o->keywords);
         if (o->csv)
             table.write_csv(std::cout);

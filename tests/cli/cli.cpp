@@ -133,6 +133,43 @@ TEST_CASE("summary: a table of keywords, CSV, junk skipped with a warning, a mis
     check_fails(run("summary no-such-folder"), "no-such-folder");
 }
 
+TEST_CASE("frames chosen by header: --where on files, folders and globs")
+{
+    fs::create_directories(workdir() / "where");
+    frame("where/b1.fits", 10, {{"IMAGETYP", std::string("BIAS"), ""}, {"EXPTIME", 0.0, ""}});
+    frame("where/b2.fits", 20, {{"IMAGETYP", std::string("bias"), ""}, {"EXPTIME", 0, ""}});
+    frame("where/d1.fits", 50, {{"IMAGETYP", std::string("DARK"), ""}, {"EXPTIME", 30.0, ""}});
+    frame("where/l1.fits", 900, {{"IMAGETYP", std::string("LIGHT"), ""}, {"EXPTIME", 30.0, ""}, {"OBJECT", std::string("M13"), ""}});
+
+    const auto biases = run("summary where -k imagetyp --csv --where imagetyp=BIAS");
+    CHECK_MESSAGE(biases.status == 0, biases.err);
+    CHECK(biases.out == "file,imagetyp\nb1.fits,BIAS\nb2.fits,bias\n");
+    CHECK(run("summary where --csv -k exptime --where exptime=30 --where imagetyp!=dark").out ==
+          "file,exptime\nl1.fits,30.0\n");
+    CHECK(run("summary where --csv -k object --where 'object~^m[0-9]'").out == "file,object\nl1.fits,M13\n");
+    CHECK(run("summary where --csv -k object --where object!=M13").out.find("l1.fits") == std::string::npos);
+
+    // A folder, a quoted glob and plain files, each narrowed by the same conditions.
+    CHECK(run("combine -o where_bias.fits -m average where --where imagetyp=bias").status == 0);
+    CHECK(read("where_bias.fits").data()(0, 0) == doctest::Approx(15));
+    CHECK(run("combine -o where_glob.fits -m sum 'where/*.fits' --where exptime=0").status == 0);
+    CHECK(read("where_glob.fits").data()(0, 0) == doctest::Approx(30));
+    CHECK(run("combine -o where_files.fits -m sum where/b1.fits where/d1.fits --where imagetyp=dark").status == 0);
+    CHECK(read("where_files.fits").data()(0, 0) == doctest::Approx(50));
+    const auto r = run("reduce -o where_out where --where imagetyp=light");
+    CHECK_MESSAGE(r.status == 0, r.err);
+    CHECK(fs::exists(workdir() / "where_out" / "l1.fits"));
+    CHECK_FALSE(fs::exists(workdir() / "where_out" / "b1.fits"));
+
+    check_fails(run("combine -o x.fits where --where imagetyp=flat"), "--where");
+    check_fails(run("combine -o x.fits where --where imagetyp"), "KEY=VALUE");
+    check_fails(run("combine -o x.fits 'where/*.fts'"), "no file matches 'where/*.fts'");
+    check_fails(run("combine -o x.fits where/nothing.fits"), "nothing.fits");
+    fs::create_directories(workdir() / "where_empty");
+    check_fails(run("combine -o x.fits where_empty"), "where_empty");
+    CHECK_FALSE(fs::exists(workdir() / "x.fits"));
+}
+
 TEST_CASE("combine: methods and rejections, streamed under a memory limit, no silent overwrite")
 {
     frame("a.fits", 10);

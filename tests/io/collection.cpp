@@ -189,6 +189,27 @@ TEST_CASE("filters: case-insensitive keywords and strings, numbers by value, any
     CHECK(night.size() == 5);  // filtering leaves the collection as it was
 }
 
+TEST_CASE("conditions typed as text, and their opposites")
+{
+    quiet q;
+    const ccdx::image_collection night(make_night(), q.options());
+    using ccdx::keyword_match;
+    CHECK(names(night.filter({keyword_match::from_text("exposure", "90")})) ==
+          std::vector<std::string>{"light1.fits", "light2.fit"});
+    CHECK(names(night.filter({keyword_match::from_text("exposure", " 9e1 ")})).size() == 2);
+    CHECK(names(night.filter({keyword_match::from_text("object", "90")})) == std::vector<std::string>{"flat1.fts"});
+    CHECK(names(night.filter({keyword_match::from_text("imagetyp", "LIGHT")})).size() == 3);
+    CHECK(names(night.filter({keyword_match::from_text("filter", "*")})).size() == 4);
+    // The opposite keeps everything the condition leaves out, files without the keyword too.
+    const auto not_light = night.filter({!keyword_match::from_text("imagetyp", "light")});
+    CHECK(names(not_light) == std::vector<std::string>{"bias1.fits", "flat1.fts"});
+    CHECK(names(night.filter({!keyword_match::from_text("filter", "r")})) ==
+          std::vector<std::string>{"bias1.fits", "light2.fit"});
+    CHECK(names(night.filter({!!keyword_match::from_text("filter", "r")})) ==
+          std::vector<std::string>{"flat1.fts", "light1.fits", "light3.FITS"});
+    CHECK(names(night.filter({!keyword_match::missing("filter")})).size() == 4);
+}
+
 TEST_CASE("values, sorting and refresh")
 {
     const auto dir = make_night();

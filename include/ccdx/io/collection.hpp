@@ -132,6 +132,8 @@ inline bool looks_like_fits(const std::filesystem::path& path)
 //   {"exposure", 90}       number or bool: numeric equality with a number or bool card (90 matches 90.0)
 //   keyword_match::regex("object", "^m[0-9]+")  case-insensitive regular-expression search in a string value
 //   keyword_match::missing("object")            the keyword is absent
+//   keyword_match::from_text("exposure", "90")  typed text: 90 by value, or "90" as a string
+//   !m                                          m's opposite (a missing keyword included)
 // A string never matches a number card nor a number a string card.
 class keyword_match {
 public:
@@ -191,20 +193,42 @@ public:
         return m;
     }
 
+    // A value as typed on a command line, where it has no type: "*" is any value; text that
+    // reads as a number matches number cards by value and string cards by its text; other text,
+    // string cards.
+    static keyword_match from_text(std::string keyword, const std::string& text)
+    {
+        keyword_match as_text(keyword, text);
+        const std::optional<double> number = detail::parse_number<double>(detail::trim(text));
+        if (text == "*" || !number) return as_text;
+        keyword_match m(std::move(keyword));
+        m.test_ = [as_text = as_text.test_, as_number = keyword_match(m.keyword_, *number).test_](const card& c) {
+            return as_text(c) || as_number(c);
+        };
+        return m;
+    }
+
+    // The opposite condition: true wherever this one is false, a missing keyword included.
+    keyword_match operator!() const
+    {
+        keyword_match m = *this;
+        m.negated_ = !negated_;
+        return m;
+    }
+
     const std::string& keyword() const noexcept { return keyword_; }
 
     bool operator()(const header& h) const
     {
         const card* c = h.find(keyword_);
-        if (missing_) return c == nullptr;
-        return c != nullptr && test_(*c);
+        return negated_ != (missing_ ? c == nullptr : c != nullptr && test_(*c));
     }
 
 private:
     explicit keyword_match(std::string keyword) : keyword_(std::move(keyword)) {}
 
     std::string keyword_;
-    bool missing_ = false;
+    bool missing_ = false, negated_ = false;
     std::function<bool(const card&)> test_;
 };
 

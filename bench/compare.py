@@ -164,7 +164,7 @@ def ratio(a, b):
 
 
 def report(rows, bandwidth, args, out_dir):
-    head = ["operation", FLOOR, ONE, ALL, CFITSIO, REF, "ccdx / floor", "speed-up on ccdproc",
+    head = ["operation", FLOOR, ONE, ALL, CFITSIO, REF, "ccdx / floor (% of floor's speed)", "speed-up on ccdproc",
             "peak MB (ccdx, ccdproc)", "target"]
     lines = []
     for r in rows:
@@ -173,7 +173,8 @@ def report(rows, bandwidth, args, out_dir):
         vs_ref = ratio(r[REF][0], best)
         peak = "%s, %s" % ("%.0f" % r[ALL][1] if r[ALL][1] else "-", "%.0f" % r[REF][1] if r[REF][1] else "-")
         lines.append([r["operation"]] + [fmt_ms(r[c][0]) for c in (FLOOR, ONE, ALL, CFITSIO, REF)] +
-                     ["%.2fx" % vs_floor if vs_floor else "-", "%.0fx" % vs_ref if vs_ref else "-", peak, r["target"]])
+                     ["%.2fx (%.0f%%)" % (vs_floor, 100 / vs_floor) if vs_floor else "-",
+                      "%.0fx" % vs_ref if vs_ref else "-", peak, r["target"]])
     desc = "%s; memory bandwidth (STREAM triad, all cores) %.1f GB/s; files in the page cache." % (machine(), bandwidth)
 
     widths = [max(len(str(x)) for x in col) for col in zip(head, *lines)]

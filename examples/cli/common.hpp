@@ -28,6 +28,22 @@ void add_reduce(CLI::App& app);
 void add_calc(CLI::App& app);
 void add_preview(CLI::App& app);
 
+// A library message in the command line's words: the options it names become the flags that set them.
+inline std::string in_flags(std::string message)
+{
+    static const std::pair<const char*, const char*> words[] = {
+        {"give its unit with read_options::unit or unit_if_none", "give its unit with --unit"},
+        {"give the unit with read_options::unit", "give the unit with --unit"},
+        {"set write_options::overwrite to replace it", "add --overwrite to replace it"},
+        {"set write.overwrite to replace it", "add --overwrite to replace it"},
+        {"a memory_limit of ", "a --memory-limit of "},
+    };
+    for (const auto& [api, flag] : words)
+        for (auto at = message.find(api); at != std::string::npos; at = message.find(api, at))
+            message.replace(at, std::char_traits<char>::length(api), flag);
+    return message;
+}
+
 // Refuses to replace an existing output unless --overwrite was given.
 inline void check_output(const fs::path& out, bool overwrite)
 {

@@ -48,7 +48,7 @@ int main(int argc, char** argv)
         std::cerr << "ccdx: error: " << e.what() << " (see --help)\n";
         return 2;
     } catch (const std::exception& e) {
-        std::cerr << "ccdx: error: " << e.what() << '\n';
+        std::cerr << "ccdx: error: " << ccdx::cli::in_flags(e.what()) << '\n';
         return 1;
     }
     return 0;

@@ -208,6 +208,27 @@ TEST_CASE("combine: methods and rejections, streamed under a memory limit, no si
     CHECK_FALSE(fs::exists(workdir() / "x.fits"));
 }
 
+TEST_CASE("errors name the flags, never the library's option names")
+{
+    {
+        // 5 x 4 float zeros and no BUNIT.
+        std::string h;
+        for (const char* c : {"SIMPLE  =                    T", "BITPIX  =                  -32", "NAXIS   =                    2",
+                              "NAXIS1  =                    5", "NAXIS2  =                    4", "END"})
+            h += std::string(c) + std::string(80 - std::char_traits<char>::length(c), ' ');
+        h.resize(2880, ' ');
+        std::ofstream(workdir() / "unitless.fits", std::ios::binary) << h << std::string(2880, '\0');
+    }
+    const auto no_unit = run("combine -o unitless_sum.fits -m sum unitless.fits unitless.fits");
+    CHECK(no_unit.status != 0);
+    CHECK(no_unit.err.find("--unit") != std::string::npos);
+    CHECK(no_unit.err.find("read_options") == std::string::npos);
+    CHECK(run("combine -o unitless_sum.fits -m sum --unit adu unitless.fits unitless.fits").status == 0);
+    const auto tight = run("combine -o tight.fits --memory-limit 10 unitless.fits unitless.fits --unit adu");
+    CHECK(tight.err.find("a --memory-limit of 10 bytes") != std::string::npos);
+    CHECK(tight.err.find("memory_limit") == std::string::npos);
+}
+
 TEST_CASE("reduce: one ccd_process per file, written under the same name")
 {
     frame("raw1.fits", 100, {{"EXPOSURE", 10.0, ""}});

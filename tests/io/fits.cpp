@@ -350,7 +350,20 @@ TEST_CASE("read: choosing the HDU")
     CHECK(sci.data()(0, 0) == 1507.0f);
     CHECK(sci.data()(43, 61) == 1508.0f);
 
+    // EXTNAME with EXTVER: the same HDU as its number, another than the first of that name.
+    const fs::path versions = data("fits_robustness/test0.fits");
+    ccdx::read_options third = adu, numbered = adu, first_sci = adu;
+    third.hdu = ccdx::extension{"SCI", 3};
+    numbered.hdu = 3;
+    first_sci.hdu = std::string("SCI");
+    const auto sci3 = ccdx::read_fits(versions, third);
+    CHECK(sci3.header().value<long long>("EXTVER") == 3);
+    CHECK(same_pixels(sci3.data(), ccdx::read_fits(versions, numbered).data()));
+    CHECK_FALSE(same_pixels(sci3.data(), ccdx::read_fits(versions, first_sci).data()));
+
     ccdx::read_options missing = adu;
+    missing.hdu = ccdx::extension{"SCI", 5};
+    CHECK(contains(require_error_naming(versions, [&] { (void)ccdx::read_fits(versions, missing); }), "EXTVER 5"));
     missing.hdu = 7;
     CHECK(contains(require_error_naming(mef, [&] { (void)ccdx::read_fits(mef, missing); }), "no HDU 7"));
     missing.hdu = std::string("NOPE");

@@ -98,6 +98,9 @@ inline selected_hdu select_hdu(const fits_handle& f, const read_options& o)
         f.move_to(*n + 1);
     } else if (const std::string* name = std::get_if<std::string>(&o.hdu)) {
         if (!f.move_to_named(*name)) throw_fits(f.path(), "has no image HDU named '" + *name + "'");
+    } else if (const extension* e = std::get_if<extension>(&o.hdu)) {
+        if (!f.move_to_named(e->name, e->version))
+            throw_fits(f.path(), "has no image HDU named '" + e->name + "' with EXTVER " + std::to_string(e->version));
     } else {
         f.move_to(1);
         if (!has_data(f.axes())) {

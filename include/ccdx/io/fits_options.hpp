@@ -10,12 +10,25 @@
 
 namespace ccdx {
 
+// An extension by EXTNAME and EXTVER, as cfitsio's file.fits[SCI,2] names it; version 0 is any.
+struct extension {
+    std::string name;
+    int version = 0;
+};
+
+inline bool operator==(const extension& a, const extension& b) { return a.name == b.name && a.version == b.version; }
+inline bool operator!=(const extension& a, const extension& b) { return !(a == b); }
+
+// Which HDU holds the image: nothing (the default below), a number (0 = primary), an EXTNAME,
+// or an EXTNAME with its EXTVER.
+using hdu_choice = std::variant<std::monostate, int, std::string, extension>;
+
 struct read_options {
     std::optional<ccdx::unit> unit;          // overrides BUNIT
     std::optional<ccdx::unit> unit_if_none;  // for a file without BUNIT; one of the two is needed then
-    // HDU number (0 = primary) or EXTNAME. Default: the primary HDU, or the first image HDU with
-    // data (tile-compressed ones included) when the primary is empty.
-    std::variant<std::monostate, int, std::string> hdu;
+    // Default: the primary HDU, or the first image HDU with data (tile-compressed ones included)
+    // when the primary is empty.
+    hdu_choice hdu;
     std::string uncertainty_hdu = "UNCERT";  // "" = don't read
     std::string mask_hdu = "MASK";           // "" = don't read
 };

@@ -181,11 +181,12 @@ public:
         return n;
     }
     // Moves to the image HDU with this EXTNAME; false (and stays put) when there is none.
-    bool move_to_named(const std::string& extname) const
+    // To the image HDU of that EXTNAME (and EXTVER, unless 0).
+    bool move_to_named(const std::string& extname, int extver = 0) const
     {
         const int here = current_hdu();
         int status = 0;
-        fits_movnam_hdu(file_, IMAGE_HDU, const_cast<char*>(extname.c_str()), 0, &status);
+        fits_movnam_hdu(file_, IMAGE_HDU, const_cast<char*>(extname.c_str()), extver, &status);
         if (status == BAD_HDU_NUM) {
             move_to(here);
             return false;

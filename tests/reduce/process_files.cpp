@@ -3,8 +3,11 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
+
+#include <libdeflate.h>
 
 #include <ccdx/reduce/process_files.hpp>
 
@@ -135,6 +138,78 @@ TEST_CASE("process_files: a collection's files, frames of two sizes (buffers reu
     }
 }
 
+namespace {
+
+// `from` gzipped as a whole into `to`, as archives serve frames.
+void gzip_file(const fs::path& from, const fs::path& to)
+{
+    std::ifstream in(from, std::ios::binary);
+    const std::string plain((std::istreambuf_iterator<char>(in)), {});
+    libdeflate_compressor* c = libdeflate_alloc_compressor(6);
+    std::string packed(libdeflate_gzip_compress_bound(c, plain.size()), '\0');
+    packed.resize(libdeflate_gzip_compress(c, plain.data(), plain.size(), packed.data(), packed.size()));
+    libdeflate_free_compressor(c);
+    REQUIRE(!packed.empty());
+    std::ofstream(to, std::ios::binary).write(packed.data(), static_cast<std::streamsize>(packed.size()));
+}
+
+}  // namespace
+
+TEST_CASE("process_files: outputs named after their inputs, a suffix added, compression endings matched")
+{
+    night n(2);
+    gzip_file(n.frames[1], n.raw / "packed.FITS.GZ");
+    n.frames[1] = n.raw / "packed.FITS.GZ";
+    SUBCASE("uncompressed outputs lose the .gz: ccdx writes plain FITS")
+    {
+        const auto written = ccdx::process_files(n.frames, n.p, n.o);
+        REQUIRE(written.size() == 2);
+        CHECK(written[0] == n.out / "raw0.fits");
+        CHECK(written[1] == n.out / "packed.FITS");
+        CHECK(same_bits(ccdx::read_fits<float>(written[1]).data(),
+                        image<float>(ccdx::ccd_process(ccdx::read_fits<float>(n.raw / "raw1.fits", n.o.read), n.p)).data()));
+    }
+    SUBCASE("a suffix before the FITS ending; tile-compressed outputs end in .fz")
+    {
+        n.o.suffix = "_red";
+        n.o.write.compress = true;
+        const auto written = ccdx::process_files(n.frames, n.p, n.o);
+        CHECK(written[0] == n.out / "raw0_red.fits.fz");
+        CHECK(written[1] == n.out / "packed_red.FITS.fz");
+        CHECK(ccdx::read_fits<float>(written[0]).header().contains("SUBBIAS"));
+    }
+    SUBCASE("a frame and its gzipped copy would share an output: refused before any work")
+    {
+        n.frames.push_back(n.raw / "raw0.fits.gz");
+        gzip_file(n.frames[0], n.frames.back());
+        CHECK_THROWS_WITH_AS(ccdx::process_files(n.frames, n.p, n.o), doctest::Contains("raw0.fits.gz"), ccdx::fits_error);
+        CHECK(n.out.file_count() == 0);
+    }
+}
+
+TEST_CASE("process_files: options that follow each frame's header")
+{
+    night n(4);
+    // Each frame's gain from its exposure time, as a header-driven reduction takes GAIN.
+    const auto options_for = [&](const image<float>& raw) {
+        ccdx::process_options<float> q = n.p;
+        q.gain = ccdx::quantity(raw.header().value<double>("EXPTIME") / 10, unit("electron / adu"));
+        return q;
+    };
+    const std::vector<fs::path> written = ccdx::process_files<float>(n.frames, options_for, n.o);
+    REQUIRE(written.size() == 4);
+    for (std::size_t k = 0; k < 4; ++k) {
+        CAPTURE(k);
+        image<float> raw = raw_frame(k);
+        ccdx::process_options<float> q = n.p;
+        q.gain = ccdx::quantity(double(k + 1), unit("electron / adu"));
+        const image<float> got = ccdx::read_fits<float>(written[k]);
+        CHECK(same_bits(got.data(), image<float>(ccdx::ccd_process(raw, q)).data()));
+        // Not what the common options give: the gain did change from frame to frame.
+        CHECK_FALSE(same_bits(got.data(), image<float>(ccdx::ccd_process(raw, n.p)).data()));
+    }
+}
+
 TEST_CASE("process_files: outputs are checked before any frame is read")
 {
     night n(3);
@@ -159,7 +234,7 @@ TEST_CASE("process_files: outputs are checked before any frame is read")
         fixtures::scratch_folder other;
         fs::copy_file(n.frames[0], other / "raw0.fits");
         n.frames.push_back(other / "raw0.fits");
-        CHECK_THROWS_WITH_AS(ccdx::process_files(n.frames, n.p, n.o), doctest::Contains("two frames are named"),
+        CHECK_THROWS_WITH_AS(ccdx::process_files(n.frames, n.p, n.o), doctest::Contains("two frames would be written to"),
                              ccdx::fits_error);
         CHECK(n.out.file_count() == 0);
     }

@@ -19,6 +19,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <filesystem>
@@ -31,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "ccdx/core/detail/text.hpp"
 #include "ccdx/core/error.hpp"
 #include "ccdx/core/image.hpp"
 #include "ccdx/expr/evaluate.hpp"
@@ -42,7 +44,11 @@
 namespace ccdx {
 
 struct process_files_options {
-    std::filesystem::path output_folder;  // each output takes its input's file name; must exist
+    std::filesystem::path output_folder;  // must exist
+    // Each output takes its input's file name, with `suffix` before its FITS ending ("_red":
+    // raw1.fits -> raw1_red.fits) and without a whole-file compression ending (ccdx writes
+    // none: raw1.fits.gz -> raw1.fits); tile-compressed outputs (write.compress) end in .fz.
+    std::string suffix;
     read_options read;                    // how the raw frames are read (e.g. unit_if_none)
     write_options write;                  // how the reduced frames are written (e.g. overwrite)
     // Called on the writing thread after each output is in place: (frames done, frames, output).
@@ -113,6 +119,25 @@ private:
     }
 }
 
+// The file name of `frame`'s output (see process_files_options::suffix).
+inline std::string output_name(const std::filesystem::path& frame, const process_files_options& o)
+{
+    std::string name = frame.filename().string();
+    for (bool again = true; again;) {
+        again = false;
+        for (const char* packed : {".gz", ".bz2", ".Z", ".fz"})
+            if (name.size() > std::strlen(packed) && iends_with(name, packed)) {
+                name.resize(name.size() - std::strlen(packed));
+                again = true;
+            }
+    }
+    const auto dot = name.rfind('.');
+    const bool has_ending = dot != std::string::npos && dot != 0;
+    const std::string stem = has_ending ? name.substr(0, dot) : name;
+    const std::string ending = has_ending ? name.substr(dot) : ".fits";
+    return stem + o.suffix + ending + (o.write.compress ? ".fz" : "");
+}
+
 // Where each frame's output goes, every one checked before any work begins.
 inline std::vector<std::filesystem::path> planned_outputs(const std::vector<std::filesystem::path>& frames,
                                                           const process_files_options& o)
@@ -124,10 +149,9 @@ inline std::vector<std::filesystem::path> planned_outputs(const std::vector<std:
     std::vector<fs::path> outputs;
     std::set<fs::path> names;
     for (const fs::path& frame : frames) {
-        const fs::path out = o.output_folder / frame.filename();
-        if (!names.insert(frame.filename()).second)
-            throw fits_error("two frames are named " + quoted(frame.filename()) + ": both would be written to " +
-                             quoted(out));
+        const fs::path out = o.output_folder / output_name(frame, o);
+        if (!names.insert(out.filename()).second)
+            throw fits_error("two frames would be written to " + quoted(out) + " (the second is " + quoted(frame) + ")");
         if (fs::exists(out, ec) && fs::equivalent(out, frame, ec))
             throw fits_error(quoted(out) + " would replace its own input; choose another output folder");
         if (fs::exists(out, ec) && !o.write.overwrite)
@@ -139,11 +163,18 @@ inline std::vector<std::filesystem::path> planned_outputs(const std::vector<std:
 
 }  // namespace detail
 
-// Reduces each of `frames` with ccd_process(frame, p) into output_folder, pipelined (see the top
-// of this header); returns the outputs, in the frames' order.
+// Reduces each of `frames` with ccd_process(frame, options_for(frame)) into output_folder,
+// pipelined (see the top of this header); returns the outputs, in the frames' order. The
+// options may follow each frame's header (its BIASSEC, its GAIN, ...):
+//
+//     ccdx::process_files<float>(files, [&](const ccdx::image<float>& raw) {
+//         ccdx::process_options<float> q = p;  q.oscan = raw.header().value<std::string>("BIASSEC");
+//         return q;
+//     }, o);
 template <class T>
 std::vector<std::filesystem::path> process_files(const std::vector<std::filesystem::path>& frames,
-                                                 const process_options<T>& p, const process_files_options& o = {})
+                                                 const std::function<process_options<T>(const image<T>&)>& options_for,
+                                                 const process_files_options& o = {})
 {
     const std::vector<std::filesystem::path> outputs = detail::planned_outputs(frames, o);
     struct frame_in_flight {
@@ -201,7 +232,7 @@ std::vector<std::filesystem::path> process_files(const std::vector<std::filesyst
             std::optional<image<T>> out = raw ? spare_reduced.take() : std::nullopt;
             if (!out) return;
             try {
-                eval_into(ccd_process(raw->pixels, p), *out);
+                eval_into(ccd_process(raw->pixels, options_for(raw->pixels)), *out);
             } catch (const error&) {
                 detail::rethrow_naming(frames[raw->index]);
             }
@@ -214,6 +245,14 @@ std::vector<std::filesystem::path> process_files(const std::vector<std::filesyst
     writer.join();
     if (failure) std::rethrow_exception(failure);
     return outputs;
+}
+
+// The same with one set of options for every frame.
+template <class T>
+std::vector<std::filesystem::path> process_files(const std::vector<std::filesystem::path>& frames,
+                                                 const process_options<T>& p, const process_files_options& o = {})
+{
+    return process_files<T>(frames, [&p](const image<T>&) { return p; }, o);
 }
 
 // The same over the files of a collection (filtered, say, to the night's light frames).

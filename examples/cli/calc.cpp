@@ -10,6 +10,7 @@
 #include <ccdx/io/fits.hpp>
 
 #include "common.hpp"
+#include "frames.hpp"
 
 namespace ccdx::cli {
 
@@ -24,9 +25,10 @@ void run_calc(const formula& f, const std::vector<std::pair<std::string, std::st
     std::size_t done = 0;
     for (const auto& [name, file] : operands) {
         bar.step(++done, operands.size(), file);
-        read_options r;
-        if (fallback_unit && !read_fits_header(file).contains("BUNIT")) r.unit = fallback_unit;
-        images.emplace(name, read_fits<T>(file, r));
+        const fits_input in = split_hdu(file);
+        read_options r = at_hdu({}, in);
+        if (fallback_unit && !read_fits_header(in.file, r).contains("BUNIT")) r.unit = fallback_unit;
+        images.emplace(name, read_fits<T>(in.file, r));
     }
     bar.finish();
     image<T> result = f.evaluate(images);
@@ -59,7 +61,7 @@ void add_calc(CLI::App& app)
                 "and replace(e, c, value); numbers may carry a unit in brackets: 'raw * 1.5[electron / adu]',\n"
                 "and a bare number takes the unit of what it meets: 'raw - 100' is in adu.");
     cmd->add_option("formula", o->text, "The formula")->required();
-    cmd->add_option("operands", o->operands, "NAME=FILE for each name in the formula")->required();
+    cmd->add_option("operands", o->operands, "NAME=FILE (or NAME=FILE[HDU]) for each name in the formula")->required();
     cmd->add_option("-o,--output", o->out, "Output FITS file")->required();
     cmd->add_option("--unit", o->unit, "Unit for input files that have no BUNIT (e.g. adu)");
     cmd->add_flag("--double", o->use_double, "Compute and write in double precision (default: float)");

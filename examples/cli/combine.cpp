@@ -15,13 +15,12 @@ namespace ccdx::cli {
 namespace {
 
 // --unit U: the unit of files without BUNIT; files that have one must agree with it.
-read_options unit_for(const std::vector<fs::path>& files, const std::string& text)
+read_options unit_for(const std::vector<fs::path>& files, const std::string& text, read_options r)
 {
-    read_options r;
     if (text.empty()) return r;
     const unit u(text);
     for (const auto& f : files) {
-        const auto bunit = read_fits_header(f).get<std::string>("BUNIT");
+        const auto bunit = read_fits_header(f, r).get<std::string>("BUNIT");
         if (bunit && unit(*bunit) != u)
             throw unit_error("--unit " + text + " disagrees with BUNIT '" + *bunit + "' of '" + f.string() + "'");
     }
@@ -37,7 +36,7 @@ void add_combine(CLI::App& app)
         std::vector<std::string> files, where;
         std::string out;
         std::string method = "average";
-        std::string sigma_clip, minmax, extrema, scale, memory = "1G", unit;
+        std::string sigma_clip, minmax, extrema, scale, memory = "1G", unit, hdu;
         std::string clip_center = "mean", clip_dev = "std";
         bool overwrite = false;
         bool use_double = false;
@@ -46,6 +45,7 @@ void add_combine(CLI::App& app)
     auto* cmd = app.add_subcommand("combine", "Combine a stack of FITS images pixel by pixel (e.g. a master bias)");
     cmd->add_option("files", o->files, "FITS images of one shape and unit: files, folders or globs")->required();
     add_where(cmd, o->where);
+    add_hdu(cmd, o->hdu);
     cmd->add_option("-o,--output", o->out, "Output FITS file")->required();
     cmd->add_option("-m,--method", o->method, "average, median or sum")
         ->check(CLI::IsMember({"average", "median", "sum"}))
@@ -67,7 +67,8 @@ void add_combine(CLI::App& app)
     cmd->add_flag("--overwrite", o->overwrite, "Replace the output if it exists");
     cmd->callback([o] {
         check_output(o->out, o->overwrite);
-        const std::vector<fs::path> files = chosen_frames(o->files, o->where);
+        read_options r;
+        const std::vector<fs::path> files = chosen_frames(o->files, o->where, r, o->hdu);
         combine_options c;
         c.method = o->method == "median" ? combine_method::median
                    : o->method == "sum"  ? combine_method::sum
@@ -94,7 +95,7 @@ void add_combine(CLI::App& app)
         }
         if (o->scale == "inverse-median") c.scale_function = inverse_median;
         c.memory_limit = memory_size(o->memory);
-        c.read = unit_for(files, o->unit);
+        c.read = unit_for(files, o->unit, r);
         c.output = o->out;
         c.write.overwrite = o->overwrite;
         c.write.bitpix = o->use_double ? write_options::pixel_type::float64 : write_options::pixel_type::float32;

@@ -5,7 +5,9 @@
 #include <glob.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -18,6 +20,50 @@
 namespace ccdx::cli {
 
 namespace fs = std::filesystem;
+
+// "2", "SCI" or "SCI,2": an HDU by number (0 = primary), EXTNAME, or EXTNAME and EXTVER.
+inline hdu_choice hdu_from_text(const std::string& text)
+{
+    const std::string t(detail::trim(text));
+    if (const auto n = detail::parse_number<int>(t)) return *n;
+    const auto comma = t.find(',');
+    const std::string name(detail::trim(t.substr(0, comma)));
+    const auto version = comma == std::string::npos ? std::optional<int>(0) : detail::parse_number<int>(detail::trim(t.substr(comma + 1)));
+    if (name.empty() || !version || (comma != std::string::npos && *version < 1))
+        throw value_error("an HDU is a number, EXTNAME or EXTNAME,EXTVER (e.g. 2, SCI or SCI,1), got '" + text + "'");
+    if (comma == std::string::npos) return name;
+    return extension{name, *version};
+}
+
+// A file and the HDU its name gives, as cfitsio writes them: "f.fits[2]", "f.fits[SCI]",
+// "f.fits[SCI,1]". A file whose own name ends in brackets is that file.
+struct fits_input {
+    fs::path file;
+    hdu_choice hdu;
+};
+
+inline fits_input split_hdu(const std::string& text)
+{
+    std::error_code ec;
+    const auto open = text.rfind('[');
+    if (text.empty() || text.back() != ']' || open == std::string::npos || open == 0 || fs::exists(text, ec))
+        return {text, {}};
+    return {text.substr(0, open), hdu_from_text(text.substr(open + 1, text.size() - open - 2))};
+}
+
+// The options that read `text`'s file: `read`, at the HDU its name gives.
+inline read_options at_hdu(read_options read, const fits_input& in)
+{
+    if (!std::holds_alternative<std::monostate>(in.hdu)) read.hdu = in.hdu;
+    return read;
+}
+
+// --hdu, for the frames a command reads.
+inline void add_hdu(CLI::App* cmd, std::string& hdu)
+{
+    cmd->add_option("--hdu", hdu, "HDU of each frame: a number (0 = primary), EXTNAME or EXTNAME,EXTVER "
+                                  "(also written FILE[2], FILE[SCI,1])");
+}
 
 // KEY=VALUE (keyword and text case-insensitive; a number compares by value; * is any value),
 // KEY!=VALUE (the opposite, a missing keyword included) or KEY~REGEX (a search in the value).
@@ -64,12 +110,26 @@ inline std::vector<fs::path> glob_files(const std::string& pattern)
 
 // Every frame the inputs name whose header meets every --where condition: a folder gives its
 // FITS files (as `ccdx summary` lists them), a pattern the files it matches. None is an error.
+// The frames are read at one HDU, which --hdu (`hdu`) or the inputs' names (f.fits[2]) set in
+// `read`; names that disagree are an error.
 inline std::vector<fs::path> chosen_frames(const std::vector<std::string>& inputs, const std::vector<std::string>& where,
-                                           const read_options& read = {})
+                                           read_options& read, const std::string& hdu = "")
 {
+    if (!hdu.empty()) read.hdu = hdu_from_text(hdu);
+    std::vector<fits_input> split;
+    for (const auto& text : inputs) {
+        split.push_back(split_hdu(text));
+        const hdu_choice& named = split.back().hdu;
+        if (std::holds_alternative<std::monostate>(named)) continue;
+        if (!std::holds_alternative<std::monostate>(read.hdu) && read.hdu != named)
+            throw value_error("'" + text + "' names another HDU than " +
+                              (hdu.empty() ? "the frames before it" : "--hdu " + hdu) + ": the frames are read at one HDU");
+        read.hdu = named;
+    }
     const std::vector<keyword_match> conditions = where_conditions(where);
     std::vector<fs::path> out;
-    for (const auto& in : inputs) {
+    for (const fits_input& input : split) {
+        const std::string in = input.file.string();
         std::error_code ec;
         if (fs::is_directory(in, ec)) {
             collection_options o;

@@ -3,7 +3,8 @@
 //   ccdx summary FOLDER [--keywords k1,k2] [--csv] [--where KEY=VALUE]...
 //   ccdx combine -o OUT.fits --method median FRAMES... [--where KEY=VALUE]...
 //   ccdx reduce -o OUTFOLDER --bias B --dark D --flat F FRAMES... [--where KEY=VALUE]...
-//   (FRAMES: files, folders or globs)
+//        [--oscan @BIASSEC --gain @GAIN ...]   (@KEY: from each frame's header)
+//   (FRAMES: files, folders or globs; FILE[2], FILE[SCI,1] or --hdu choose an HDU)
 //   ccdx calc '(raw - bias) / flat' raw=a.fits bias=b.fits flat=f.fits -o out.fits
 //   ccdx preview IN.fits -o OUT.png
 

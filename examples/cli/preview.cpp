@@ -7,6 +7,7 @@
 #include <ccdx/io/fits.hpp>
 
 #include "common.hpp"
+#include "frames.hpp"
 
 namespace ccdx::cli {
 
@@ -23,7 +24,7 @@ void add_preview(CLI::App& app)
     };
     auto o = std::make_shared<options>();
     auto* cmd = app.add_subcommand("preview", "Write a greyscale PNG of a FITS image (row 1 at the bottom)");
-    cmd->add_option("input", o->in, "FITS image")->required()->check(CLI::ExistingFile);
+    cmd->add_option("input", o->in, "FITS image (FILE, or FILE[HDU])")->required();
     cmd->add_option("-o,--output", o->out, "PNG file to write")->required();
     cmd->add_option("--limits", o->limits, "Display limits: zscale or percentile")
         ->check(CLI::IsMember({"zscale", "percentile"}))
@@ -48,9 +49,10 @@ void add_preview(CLI::App& app)
         p.max_side = o->max_side;
         p.overwrite = o->overwrite;
         check_output(o->out, o->overwrite);
-        read_options r;
+        const fits_input in = split_hdu(o->in);
+        read_options r = at_hdu({}, in);
         r.unit = unit();  // the picture does not need the unit, so a file without BUNIT is fine
-        const auto img = read_fits<float>(o->in, r);
+        const auto img = read_fits<float>(in.file, r);
         write_preview(img, o->out, p);
     });
 }

@@ -5,6 +5,7 @@
 
 #ifdef CCDX_CLI
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,8 @@
 #include <vector>
 
 #include <sys/wait.h>
+
+#include <fitsio.h>
 
 #include <ccdx/core/version.hpp>
 #include <ccdx/io/fits.hpp>
@@ -92,7 +95,7 @@ TEST_CASE("every command has --help, and a bad command line fails with one line"
     }
     check_fails(run(""), "subcommand");
     check_fails(run("frobnicate"), "unknown command 'frobnicate'");
-    check_fails(run("preview in.fits"), "in.fits");
+    check_fails(run("preview in.fits -o in.png"), "in.fits");
     check_fails(run("combine a.fits -o out.fits"), "a.fits");
     frame("a.fits", 1);
     check_fails(run("combine a.fits"), "--output");
@@ -273,6 +276,133 @@ TEST_CASE("reduce: one ccd_process per file, written under the same name")
 
     check_fails(run("reduce -o x --readnoise 5 raw1.fits"), "--gain");
     check_fails(run("reduce -o . raw1.fits"), "its own input");
+}
+
+// A camera's multi-extension file: an empty primary, then one 4 x 5 image per value, EXTNAME
+// SCI with EXTVER 1, 2, ... (as cfitsio writes it, not through ccdx).
+void multi_extension(const std::string& name, const std::vector<float>& values)
+{
+    const std::string path = "!" + (workdir() / name).string();
+    fitsfile* f = nullptr;
+    int status = 0;
+    fits_create_file(&f, path.c_str(), &status);
+    fits_create_img(f, FLOAT_IMG, 0, nullptr, &status);
+    fits_write_key_dbl(f, "EXPTIME", 10.0, -1, nullptr, &status);
+    for (std::size_t k = 0; k < values.size(); ++k) {
+        long axes[2] = {5, 4};
+        fits_create_img(f, FLOAT_IMG, 2, axes, &status);
+        int version = static_cast<int>(k + 1);
+        fits_write_key_str(f, "EXTNAME", "SCI", nullptr, &status);
+        fits_write_key(f, TINT, "EXTVER", &version, nullptr, &status);
+        fits_write_key_str(f, "BUNIT", "adu", nullptr, &status);
+        std::vector<float> pixels(20, values[k]);
+        fits_write_img(f, TFLOAT, 1, 20, pixels.data(), &status);
+    }
+    fits_close_file(f, &status);
+    REQUIRE(status == 0);
+}
+
+TEST_CASE("extensions: FILE[N], FILE[NAME], FILE[NAME,VER] and --hdu")
+{
+    multi_extension("mef1.fits", {100, 200, 300});
+    multi_extension("mef2.fits", {110, 210, 310});
+    multi_extension("mefbias.fits", {10, 20, 30});
+
+    // The default is the first image extension; a number, a name and a version choose others.
+    REQUIRE(run("calc 'a - b' a=mef1.fits[3] b='mefbias.fits[SCI,2]' -o ext.fits").status == 0);
+    CHECK(read("ext.fits").data()(0, 0) == doctest::Approx(300 - 20));
+    REQUIRE(run("calc 'a' a=mef1.fits[SCI] -o first.fits").status == 0);
+    CHECK(read("first.fits").data()(0, 0) == doctest::Approx(100));
+
+    REQUIRE(run("combine -o ext_median.fits --method average --hdu SCI,2 mef1.fits mef2.fits").status == 0);
+    CHECK(read("ext_median.fits").data()(3, 4) == doctest::Approx(205));
+    REQUIRE(run("combine -o ext_named.fits 'mef1.fits[2]' 'mef2.fits[2]'").status == 0);
+    CHECK(read("ext_named.fits").data()(0, 0) == doctest::Approx(205));
+
+    const auto r = run("reduce -o ext_reduced --hdu 3 --bias 'mefbias.fits[3]' mef1.fits mef2.fits");
+    CHECK_MESSAGE(r.status == 0, r.err);
+    CHECK(read("ext_reduced/mef2.fits").data()(1, 1) == doctest::Approx(310 - 30));
+
+    check_fails(run("combine -o x.fits --hdu 2 'mef1.fits[3]' mef2.fits"), "another HDU than --hdu 2");
+    check_fails(run("combine -o x.fits 'mef1.fits[2]' 'mef2.fits[3]'"), "one HDU");
+    check_fails(run("calc 'a' a='mef1.fits[SCI,4]' -o x.fits"), "EXTVER 4");
+    check_fails(run("calc 'a' a='mef1.fits[7]' -o x.fits"), "no HDU 7");
+    check_fails(run("combine -o x.fits --hdu 'SCI,0' mef1.fits"), "EXTNAME,EXTVER");
+    CHECK_FALSE(fs::exists(workdir() / "x.fits"));
+}
+
+TEST_CASE("reduce: header values (@KEY), overscan method and model, a bad-pixel mask, a flat's floor, compressed outputs")
+{
+    // Rows r = 0..3: science columns 1-2 hold 100 + 10 r; overscan columns 3-5 hold 20 + r,
+    // 20 + r and 50 + r, so each row's median level is 20 + r and its mean 30 + r.
+    ccdx::image<float> raw(4, 5, ccdx::unit("adu"));
+    for (std::size_t r = 0; r < 4; ++r)
+        for (std::size_t c = 0; c < 5; ++c) raw.data()(r, c) = float(c < 2 ? 100 + 10 * r : c < 4 ? 20 + r : 50 + r);
+    raw.header().set("BIASSEC", std::string("[3:5,1:4]"));
+    raw.header().set("TRIMSEC", std::string("[1:2,1:4]"));
+    raw.header().set("GAIN", 2.0, "[electron/adu] gain");
+    raw.header().set("RDNOISE", 3.0, "[electron] read noise");
+    ccdx::write_fits(raw, workdir() / "hk.fits");
+
+    const auto r = run("reduce -o hk --oscan @BIASSEC --trim @TRIMSEC --gain @GAIN --readnoise @RDNOISE hk.fits");
+    CHECK_MESSAGE(r.status == 0, r.err);
+    const auto hk = read("hk/hk.fits");
+    CHECK(hk.shape() == ccdx::shape2{4, 2});
+    CHECK(hk.unit() == ccdx::unit("electron"));
+    CHECK(hk.data()(0, 0) == doctest::Approx((100 - 20) * 2));
+    CHECK(hk.data()(3, 1) == doctest::Approx((130 - 23) * 2));
+    REQUIRE(hk.has_uncertainty());
+    CHECK(hk.uncertainty()(0, 0) == doctest::Approx(13));  // sqrt(160 electrons + 3²)
+
+    REQUIRE(run("reduce -o mean --oscan @BIASSEC --oscan-method mean --trim @TRIMSEC hk.fits").status == 0);
+    CHECK(read("mean/hk.fits").data()(3, 0) == doctest::Approx(130 - 33));
+    // A constant (degree 0) through the median levels 20..23.
+    REQUIRE(run("reduce -o model --oscan '[3:5,1:4]' --oscan-model poly:0 --trim @TRIMSEC hk.fits").status == 0);
+    CHECK(read("model/hk.fits").data()(0, 0) == doctest::Approx(100 - 21.5));
+    CHECK(read("model/hk.fits").data()(3, 0) == doctest::Approx(130 - 21.5));
+
+    check_fails(run("reduce -o nokey --gain @NOPE hk.fits"), "NOPE");
+    check_fails(run("reduce -o nokey --gain two hk.fits"), "--gain wants a number or @KEYWORD");
+    check_fails(run("reduce -o nokey --oscan @BIASSEC --oscan-model cubic hk.fits"), "poly:N");
+    CHECK_FALSE(fs::exists(workdir() / "nokey" / "hk.fits"));
+
+    // A bad-pixel mask of the trimmed shape marks its pixels in the output's mask.
+    ccdx::image<float> bad(4, 2, ccdx::unit());
+    bad.data().fill(0);
+    bad.data()(1, 1) = 1;
+    ccdx::write_fits(bad, workdir() / "bad.fits");
+    REQUIRE(run("reduce -o masked --trim @TRIMSEC --mask bad.fits hk.fits").status == 0);
+    const auto masked = read("masked/hk.fits");
+    REQUIRE(masked.has_mask());
+    CHECK(masked.mask()(1, 1) != 0);
+    CHECK(masked.mask()(0, 0) == 0);
+    check_fails(run("reduce -o masked2 --mask bad.fits hk.fits"), "shape");
+
+    // A zero in the flat gives inf there, as in ccdproc; --min-value raises it first (mean of the
+    // raised flat: 1.95).
+    ccdx::image<float> flat(4, 5, ccdx::unit("adu"));
+    flat.data().fill(2);
+    flat.data()(2, 3) = 0;
+    ccdx::write_fits(flat, workdir() / "zeroflat.fits");
+    frame("plain.fits", 100);
+    REQUIRE(run("reduce -o unfloored --flat zeroflat.fits plain.fits").status == 0);
+    CHECK(std::isinf(read("unfloored/plain.fits").data()(2, 3)));
+    REQUIRE(run("reduce -o floor --flat zeroflat.fits --min-value 1 plain.fits").status == 0);
+    CHECK(read("floor/plain.fits").data()(2, 3) == doctest::Approx(100 * 1.95));
+    CHECK(read("floor/plain.fits").data()(0, 0) == doctest::Approx(100 * 1.95 / 2));
+
+    // Tile-compressed outputs end in .fz, after the suffix; they hold the same pixels.
+    REQUIRE(run("reduce -o packed --compress --suffix _red --flat zeroflat.fits --min-value 1 plain.fits").status == 0);
+    const auto packed = read("packed/plain_red.fits.fz");
+    CHECK(packed.data()(2, 3) == read("floor/plain.fits").data()(2, 3));
+    int status = 0, compressed = 0;
+    fitsfile* f = nullptr;
+    fits_open_file(&f, (workdir() / "packed/plain_red.fits.fz").c_str(), READONLY, &status);
+    fits_movabs_hdu(f, 2, nullptr, &status);
+    compressed = fits_is_compressed_image(f, &status);
+    fits_close_file(f, &status);
+    CHECK(status == 0);
+    CHECK(compressed == 1);
 }
 
 TEST_CASE("calc: a formula over named files, syntax errors by column")

@@ -18,6 +18,7 @@
 
 #include "common.hpp"
 #include "frames.hpp"
+#include "header_values.hpp"
 
 namespace ccdx::cli {
 
@@ -40,42 +41,6 @@ void check_same_exposure(const fs::path& frame, const header& h, const header& d
                               ": give --exposure-key " + keyword +
                               " to scale the dark by their ratio, or --no-dark-scale to subtract it as it is");
     }
-}
-
-// "@KEY" names a keyword of each frame's header; anything else is the value itself.
-std::optional<std::string> header_keyword(const std::string& text)
-{
-    if (text.size() > 1 && text[0] == '@') return text.substr(1);
-    return std::nullopt;
-}
-
-// A section given as itself or as @KEY (e.g. @BIASSEC).
-std::string section_in(const std::string& text, const header& h)
-{
-    const auto key = header_keyword(text);
-    return key ? h.value<std::string>(*key) : text;
-}
-
-// The unit a card's comment gives, FITS style: "[electron/adu] gain".
-std::optional<unit> unit_in_comment(const card& c)
-{
-    const std::string_view comment = detail::trim(c.comment);
-    const auto close = comment.find(']');
-    if (comment.empty() || comment[0] != '[' || close == std::string_view::npos) return std::nullopt;
-    return unit(std::string(comment.substr(1, close - 1)));
-}
-
-// A number given as itself or as @KEY (e.g. @GAIN), in the keyword's own unit where its comment
-// gives one, else in `assumed`.
-quantity quantity_in(const std::string& text, const header& h, const unit& assumed, const char* flag)
-{
-    if (const auto key = header_keyword(text)) {
-        const double v = h.value<double>(*key);
-        return quantity(v, unit_in_comment(*h.find(*key)).value_or(assumed));
-    }
-    const auto v = detail::parse_number<double>(detail::trim(text));
-    if (!v) throw value_error(std::string(flag) + " wants a number or @KEYWORD (a header keyword), got '" + text + "'");
-    return quantity(*v, assumed);
 }
 
 // --oscan-model poly:N, a polynomial of degree N fitted to the row levels.
@@ -193,8 +158,8 @@ void add_reduce(CLI::App& app)
             p.dark.scale = true;
         }
         p.error = !o->readnoise.empty();
-        for (const auto& [text, flag] : {std::pair{o->gain, "--gain"}, std::pair{o->readnoise, "--readnoise"}})
-            if (!text.empty() && !header_keyword(text)) (void)quantity_in(text, header{}, unit(), flag);  // a typo fails now
+        check_number(o->gain, "--gain");
+        check_number(o->readnoise, "--readnoise");
         // Sections and numbers given as @KEY come from each frame's own header.
         const auto options_for = [o, p](const image<float>& raw) {
             process_options<float> q = p;

@@ -18,6 +18,7 @@
 
 #include <fitsio.h>
 
+#include <ccdx/core/mask.hpp>
 #include <ccdx/core/version.hpp>
 #include <ccdx/io/fits.hpp>
 
@@ -88,7 +89,7 @@ ccdx::image<double> read(const std::string& name) { return ccdx::read_fits<doubl
 
 TEST_CASE("every command has --help, and a bad command line fails with one line")
 {
-    for (const char* cmd : {"", "summary ", "combine ", "reduce ", "calc ", "preview "}) {
+    for (const char* cmd : {"", "summary ", "combine ", "reduce ", "calc ", "preview ", "cosmic ", "mask "}) {
         const auto r = run(std::string(cmd) + "--help");
         CHECK(r.status == 0);
         CHECK(r.out.find("Usage") != std::string::npos);
@@ -403,6 +404,74 @@ TEST_CASE("reduce: header values (@KEY), overscan method and model, a bad-pixel 
     fits_close_file(f, &status);
     CHECK(status == 0);
     CHECK(compressed == 1);
+}
+
+// A 40 x 40 sky of 100 adu with a gentle pattern (no two neighbours equal), for detection tests.
+ccdx::image<float> sky()
+{
+    ccdx::image<float> img(40, 40, ccdx::unit("adu"));
+    for (std::size_t r = 0; r < 40; ++r)
+        for (std::size_t c = 0; c < 40; ++c) img.data()(r, c) = float(100 + (r * 7 + c * 13) % 5);
+    return img;
+}
+
+TEST_CASE("cosmic: hits found, cleaned and marked by L.A.Cosmic and by the local median")
+{
+    ccdx::image<float> hit = sky();
+    hit.data()(20, 17) = 5000;
+    hit.data()(8, 30) = 3000;
+    hit.header().set("GAIN", 1.0);
+    ccdx::write_fits(hit, workdir() / "hit.fits");
+    const auto is_hit = [](const ccdx::image<double>& img, std::size_t r, std::size_t c) {
+        return img.has_mask() && (img.mask()(r, c) & ccdx::mask_bits::cosmic_ray) != 0;
+    };
+
+    const auto la = run("cosmic -o cr hit.fits --gain @GAIN --readnoise 5");
+    CHECK_MESSAGE(la.status == 0, la.err);
+    const auto cleaned = read("cr/hit.fits");
+    CHECK(is_hit(cleaned, 20, 17));
+    CHECK(is_hit(cleaned, 8, 30));
+    CHECK_FALSE(is_hit(cleaned, 30, 30));
+    CHECK(cleaned.data()(20, 17) == doctest::Approx(102).epsilon(0.05));  // the sky around it
+    CHECK(cleaned.data()(30, 30) == hit.data()(30, 30));                  // elsewhere untouched
+
+    REQUIRE(run("cosmic -o crm --method median --thresh 5 --mbox 5 --rbox 5 --error 2 --suffix _cr hit.fits").status == 0);
+    const auto median = read("crm/hit_cr.fits");
+    CHECK(is_hit(median, 20, 17));
+    CHECK_FALSE(is_hit(median, 21, 17));
+    CHECK(median.data()(20, 17) >= 100);
+    CHECK(median.data()(20, 17) <= 104);
+
+    check_fails(run("cosmic -o cr hit.fits"), "--overwrite");
+    check_fails(run("cosmic -o cr2 hit.fits --gain @NOPE"), "NOPE");
+    check_fails(run("cosmic -o cr2 hit.fits --method lacosmic --cleantype best"), "cleantype");
+}
+
+TEST_CASE("mask: bad columns from a ratio of two flats, taken by reduce --mask")
+{
+    // Two flats with the same pixel-to-pixel pattern: their ratio is 1 within 0.6 % but for
+    // column 11, which responds at half the level in the second.
+    ccdx::image<float> a = sky(), b = sky();
+    for (std::size_t i = 0; i < b.size(); ++i) b.data().data()[i] *= 1.0f + 0.001f * float((i * 2654435761u) % 7);
+    for (std::size_t r = 0; r < 40; ++r) b.data()(r, 11) *= 0.5f;
+    ccdx::write_fits(a, workdir() / "flat_a.fits");
+    ccdx::write_fits(b, workdir() / "flat_b.fits");
+    const auto r = run("mask -o bad_columns.fits flat_a.fits flat_b.fits");
+    CHECK_MESSAGE(r.status == 0, r.err);
+    const auto bad = read("bad_columns.fits");
+    std::size_t in_column = 0, elsewhere = 0;
+    for (std::size_t row = 0; row < 40; ++row)
+        for (std::size_t c = 0; c < 40; ++c) (c == 11 ? in_column : elsewhere) += bad.data()(row, c) != 0;
+    CHECK(in_column == 40);
+    CHECK(elsewhere == 0);
+
+    REQUIRE(run("reduce -o with_mask --mask bad_columns.fits flat_a.fits").status == 0);
+    const auto reduced = read("with_mask/flat_a.fits");
+    REQUIRE(reduced.has_mask());
+    CHECK(reduced.mask()(5, 11) != 0);
+    CHECK(reduced.mask()(5, 12) == 0);
+    check_fails(run("mask -o bad_columns.fits flat_a.fits flat_b.fits"), "--overwrite");
+    check_fails(run("mask -o x.fits flat_a.fits flat_b.fits --ncmed 0"), "ncmed");
 }
 
 TEST_CASE("calc: a formula over named files, syntax errors by column")

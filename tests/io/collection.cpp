@@ -139,6 +139,32 @@ TEST_CASE("the search can be narrowed by globs, by other endings, or done by rea
     CHECK(q.messages.empty());  // junk does not look like FITS, so it is not even tried
 }
 
+TEST_CASE("files compressed as a whole count: gzip, bzip2 and Unix compress endings, or their first bytes")
+{
+    const fs::path dir = fs::temp_directory_path() / "ccdx_test_collection" / "packed";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const fs::path bz2 = fs::path(CCDX_TEST_DATA_DIR) / "fits_robustness" / "wasp-10-tiny.fit.bz2";
+    fs::copy_file(bz2, dir / "wasp.fits.bz2");
+    fs::copy_file(bz2, dir / "wasp_by_content");
+    std::ofstream(dir / "broken.fit.Z") << "not compressed at all\n";
+    quiet q;
+    const ccdx::image_collection c(dir, q.options());
+    CHECK(names(c) == std::vector<std::string>{"wasp.fits.bz2"});
+    CHECK(c.summary({"naxis1"}).rows()[0][1] == "4096");  // the header was read through bzip2
+    REQUIRE(c.skipped().size() == 1);                       // a .Z ending is tried, and this one fails
+    CHECK(c.skipped()[0].first == "broken.fit.Z");
+
+    // By reading, bzip2 is recognised by its first bytes; cfitsio inflates it only under a .bz2
+    // name, so the copy without one is tried and skipped with a warning.
+    auto o = q.options();
+    o.find_by_reading = true;
+    const ccdx::image_collection by_reading(dir, o);
+    CHECK(names(by_reading) == std::vector<std::string>{"wasp.fits.bz2"});
+    REQUIRE(by_reading.skipped().size() == 1);
+    CHECK(by_reading.skipped()[0].first == "wasp_by_content");
+}
+
 TEST_CASE("a missing folder, or one without readable FITS files, is an error")
 {
     const auto base = fs::temp_directory_path() / "ccdx_test_collection";

@@ -38,9 +38,12 @@ namespace ccdx {
 
 struct collection_options {
     // File name endings that mark FITS files, compared case-insensitively (so .FITS counts).
-    std::vector<std::string> extensions{".fits",    ".fit",    ".fts",    ".fits.gz", ".fit.gz",
-                                        ".fts.gz",  ".fits.fz", ".fit.fz", ".fts.fz"};
-    // Ignore the names: keep every file that starts like FITS (or is gzip) and whose header reads.
+    // Files compressed as a whole (.gz, .bz2, Unix compress .Z) and tile-compressed ones (.fz) count.
+    std::vector<std::string> extensions{".fits",     ".fit",     ".fts",     ".fits.gz", ".fit.gz", ".fts.gz",
+                                        ".fits.bz2", ".fit.bz2", ".fts.bz2", ".fits.Z",  ".fit.Z",  ".fts.Z",
+                                        ".fits.fz",  ".fit.fz",  ".fts.fz"};
+    // Ignore the names: keep every file that starts like FITS (or is gzip, bzip2 or compress'ed)
+    // and whose header reads.
     bool find_by_reading = false;
     // Glob patterns (* ? [a-z] [!x]) on bare file names: keep those matching any `include`
     // (all when empty), then drop those matching any `exclude`.
@@ -120,8 +123,10 @@ inline bool looks_like_fits(const std::filesystem::path& path)
     std::ifstream f(path, std::ios::binary);
     char head[9] = {};
     f.read(head, sizeof head);
-    if (f.gcount() >= 2 && static_cast<unsigned char>(head[0]) == 0x1F && static_cast<unsigned char>(head[1]) == 0x8B)
-        return true;  // gzip: the header read decides
+    const auto byte = [&](int i) { return static_cast<unsigned char>(head[i]); };
+    // gzip, Unix compress and bzip2: the header read decides.
+    if (f.gcount() >= 2 && byte(0) == 0x1F && (byte(1) == 0x8B || byte(1) == 0x9D)) return true;
+    if (f.gcount() >= 3 && std::string_view(head, 3) == "BZh") return true;
     return f.gcount() == 9 && std::string_view(head, 9) == "SIMPLE  =";
 }
 

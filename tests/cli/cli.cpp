@@ -135,6 +135,14 @@ TEST_CASE("summary: a table of keywords, CSV, junk skipped with a warning, a mis
     CHECK(all.err.empty());
 
     check_fails(run("summary no-such-folder"), "no-such-folder");
+
+    // Files and globs, in the order given, with their paths; "*" among keywords is all of them.
+    const auto listed = run("summary night/light.fits 'night/b*.fits' -k filter --csv");
+    CHECK_MESSAGE(listed.status == 0, listed.err);
+    CHECK(listed.out == "file,filter\nnight/light.fits,r\nnight/bias.fits,\n");
+    const auto everything = run("summary night/light.fits -k filter,'*' --csv --where exposure=90");
+    CHECK(everything.out.find("file,simple,bitpix") == 0);
+    check_fails(run("summary night/light.fits --include 'l*'"), "give one folder");
 }
 
 TEST_CASE("frames chosen by header: --where on files, folders and globs")

@@ -269,6 +269,25 @@ TEST_CASE("values, sorting and refresh")
     CHECK(lights.skipped().size() == 1);
 }
 
+TEST_CASE("a collection of listed files: their order, from several folders, no endings applied")
+{
+    const fs::path dir = make_night();
+    const fs::path other = dir.parent_path() / "other";
+    fs::create_directories(other);
+    write_tiny_fits(other / "late.dat", {kw("IMAGETYP", "'LIGHT   '"), kw("EXPOSURE", "5.0")});
+    quiet q;
+    const auto listed = ccdx::image_collection::from_files(
+        {dir / "light2.fit", other / "late.dat", dir / "bias1.fits", dir / "junk.fits"}, q.options());
+    CHECK(listed.location().empty());
+    CHECK(listed.paths() == std::vector<fs::path>{dir / "light2.fit", other / "late.dat", dir / "bias1.fits"});
+    REQUIRE(listed.skipped().size() == 1);
+    CHECK(q.messages.size() == 1);
+    const auto lights = listed.filter({{"imagetyp", "light"}});
+    CHECK(lights.paths() == std::vector<fs::path>{dir / "light2.fit", other / "late.dat"});
+    CHECK(lights.summary({"exposure"}).rows()[1] == std::vector<std::string>{(other / "late.dat").string(), "5.0"});
+    CHECK(ccdx::image_collection::from_files({}, q.options()).empty());
+}
+
 TEST_CASE("the summary table: chosen keywords in the user's spelling, or all; missing cells empty")
 {
     quiet q;
@@ -297,6 +316,7 @@ TEST_CASE("the summary table: chosen keywords in the user's spelling, or all; mi
                        "light3.FITS,\"NGC 6946, field\"\n");
 
     const auto all = night.summary();
+    CHECK(night.summary({"filter", "*"}).columns() == all.columns());  // "*" among names: all of them
     const auto& cols = all.columns();
     CHECK(cols.front() == "file");
     CHECK(std::find(cols.begin(), cols.end(), "naxis1") != cols.end());

@@ -396,6 +396,19 @@ public:
         refresh();
     }
 
+    // These files, in this order, from any folders (as ccdproc's `filenames`): no ending or
+    // glob is applied, `file` is each path as given and location() is empty. An empty list is
+    // an empty collection; unreadable files are skipped with a warning.
+    static image_collection from_files(const std::vector<std::filesystem::path>& files, collection_options options = {})
+    {
+        image_collection c;
+        c.options_ = std::move(options);
+        c.chosen_.emplace();
+        for (const auto& f : files) c.chosen_->push_back(f.string());
+        c.refresh();
+        return c;
+    }
+
     const std::filesystem::path& location() const noexcept { return location_; }
     std::size_t size() const noexcept { return entries_.size(); }
     bool empty() const noexcept { return entries_.empty(); }
@@ -479,7 +492,8 @@ public:
     {
         namespace fs = std::filesystem;
         std::error_code ec;
-        if (!fs::is_directory(location_, ec)) throw fits_error("folder '" + location_.string() + "' does not exist");
+        if (!(chosen_ && location_.empty()) && !fs::is_directory(location_, ec))
+            throw fits_error("folder '" + location_.string() + "' does not exist");
         std::vector<std::string> names;
         if (chosen_) {
             names = *chosen_;
@@ -523,7 +537,8 @@ public:
     {
         using namespace detail::collection;
         using detail::iequals, detail::lowercase, detail::rtrim;
-        if (keywords.empty() || (keywords.size() == 1 && keywords[0] == "*")) {
+        // "*" among other keywords is every keyword, as in ccdproc.
+        if (keywords.empty() || std::find(keywords.begin(), keywords.end(), "*") != keywords.end()) {
             keywords.clear();
             for (const auto& e : entries_)
                 for (const auto& c : e.header.cards()) {
@@ -557,6 +572,8 @@ public:
     }
 
 private:
+    image_collection() = default;
+
     bool selected(const std::string& name, const std::filesystem::path& path) const
     {
         using detail::collection::glob_match;

@@ -29,6 +29,7 @@ void add_calc(CLI::App& app);
 void add_preview(CLI::App& app);
 void add_cosmic(CLI::App& app);
 void add_mask(CLI::App& app);
+void add_night(CLI::App& app);
 
 // A library message in the command line's words: the options it names become the flags that set them.
 inline std::string in_flags(std::string message)

@@ -9,6 +9,7 @@
 //   ccdx preview IN.fits -o OUT.png
 //   ccdx cosmic -o OUTFOLDER FRAMES... [--method lacosmic|median]
 //   ccdx mask -o BAD.fits FLAT_A.fits FLAT_B.fits   (ccdmask of their ratio)
+//   ccdx night RAW_FOLDER -o OUT [--dry-run]        (masters, reduced lights, manifest)
 
 #include <algorithm>
 #include <csignal>
@@ -34,13 +35,14 @@ int main(int argc, char** argv)
     ccdx::cli::add_preview(app);
     ccdx::cli::add_cosmic(app);
     ccdx::cli::add_mask(app);
+    ccdx::cli::add_night(app);
     try {
         // CLI11 would only say that a subcommand is required; name the word it did not know.
         const std::string first = argc > 1 ? argv[1] : "-";
         const auto subs = app.get_subcommands([](const CLI::App*) { return true; });
         if (first[0] != '-' && std::none_of(subs.begin(), subs.end(), [&](const CLI::App* s) { return s->get_name() == first; }))
             throw ccdx::error(std::string("unknown command '") + argv[1] +
-                              "' (commands: summary, combine, reduce, calc, preview, cosmic, mask)");
+                              "' (commands: summary, combine, reduce, calc, preview, cosmic, mask, night)");
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);

@@ -5,6 +5,7 @@
 
 #ifdef CCDX_CLI
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -89,7 +90,7 @@ ccdx::image<double> read(const std::string& name) { return ccdx::read_fits<doubl
 
 TEST_CASE("every command has --help, and a bad command line fails with one line")
 {
-    for (const char* cmd : {"", "summary ", "combine ", "reduce ", "calc ", "preview ", "cosmic ", "mask "}) {
+    for (const char* cmd : {"", "summary ", "combine ", "reduce ", "calc ", "preview ", "cosmic ", "mask ", "night "}) {
         const auto r = run(std::string(cmd) + "--help");
         CHECK(r.status == 0);
         CHECK(r.out.find("Usage") != std::string::npos);
@@ -480,6 +481,94 @@ TEST_CASE("mask: bad columns from a ratio of two flats, taken by reduce --mask")
     CHECK(reduced.mask()(5, 12) == 0);
     check_fails(run("mask -o bad_columns.fits flat_a.fits flat_b.fits"), "--overwrite");
     check_fails(run("mask -o x.fits flat_a.fits flat_b.fits --ncmed 0"), "ncmed");
+}
+
+TEST_CASE("night: masters, calibrated flats and reduced lights from one folder, with a manifest")
+{
+    // Bias 100 adu; dark current 2 adu/s; flats of 2 s at two levels; lights of 60 s with a sky
+    // of 500 adu seen through the flat's response. The nearest dark to 60 s is the 30 s one,
+    // scaled by 2; so every reduced light in r is 500 everywhere.
+    fs::create_directories(workdir() / "raw");
+    const auto response = [](std::size_t c) { return 0.8 + 0.1 * double(c); };  // mean and median 1
+    const auto typed = [](const char* type, double exposure, const char* filter = "") {
+        std::vector<ccdx::card> cards{{"IMAGETYP", std::string(type), ""}, {"EXPTIME", exposure, ""}};
+        if (*filter) cards.push_back({"FILTER", std::string(filter), ""});
+        return cards;
+    };
+    for (int k = 0; k < 3; ++k) frame("raw/bias" + std::to_string(k) + ".fits", 100, typed("Bias Frame", 0));
+    for (int k = 0; k < 2; ++k) {
+        frame("raw/dark30_" + std::to_string(k) + ".fits", 160, typed("DARK", 30));
+        frame("raw/dark120_" + std::to_string(k) + ".fits", 340, typed("DARK", 120));
+    }
+    // 2 s flats: bias + 4 adu of dark current + 1000 or 2000 adu of light.
+    for (int k = 1; k <= 2; ++k) {
+        ccdx::image<float> flat(4, 5, ccdx::unit("adu"));
+        for (std::size_t r = 0; r < 4; ++r)
+            for (std::size_t c = 0; c < 5; ++c) flat.data()(r, c) = float(104 + 1000 * k * response(c));
+        for (auto& card : typed("FLAT", 2, "r")) flat.header().set(card.keyword, card.value);
+        ccdx::write_fits(flat, workdir() / ("raw/flat_r" + std::to_string(k) + ".fits"));
+    }
+    for (const char* name : {"raw/light_r1.fits", "raw/light_r2.fits"}) {
+        ccdx::image<float> light(4, 5, ccdx::unit("adu"));
+        for (std::size_t r = 0; r < 4; ++r)
+            for (std::size_t c = 0; c < 5; ++c) light.data()(r, c) = float(220 + 500 * response(c));
+        for (auto& card : typed("Light Frame", 60, "r")) light.header().set(card.keyword, card.value);
+        ccdx::write_fits(light, workdir() / name);
+    }
+    frame("raw/light_v.fits", 720, typed("object", 60, "V"));
+    frame("raw/focus.fits", 5, typed("FOCUS", 1));
+
+    const auto refused = run("night raw -o out --dry-run");
+    check_fails(refused, "no flat for filter 'V'");
+    CHECK(refused.out.find("lights in filter 'V' have no flat") != std::string::npos);
+    const auto dry = run("night raw -o out --dry-run --keep-going");
+    CHECK_MESSAGE(dry.status == 0, dry.err);
+    CHECK(dry.out.find("bias: 3 frames") != std::string::npos);
+    CHECK(dry.out.find("dark 30 s: 2 frames") != std::string::npos);
+    CHECK(dry.out.find("flat 'r': 2 frames") != std::string::npos);
+    CHECK(dry.out.find("lights: 3 frames") != std::string::npos);
+    CHECK(dry.out.find("skipped focus.fits: IMAGETYP 'FOCUS'") != std::string::npos);
+    CHECK_FALSE(fs::exists(workdir() / "out"));
+
+    check_fails(run("night raw -o out"), "no flat for filter 'V'");
+    CHECK_FALSE(fs::exists(workdir() / "out" / "masters" / "bias.fits"));
+
+    const auto r = run("night raw -o out --keep-going");
+    CHECK_MESSAGE(r.status == 0, r.err);
+    CHECK(read("out/masters/bias.fits").data()(2, 2) == doctest::Approx(100));
+    CHECK(read("out/masters/dark_30s.fits").data()(0, 0) == doctest::Approx(60));
+    CHECK(read("out/masters/dark_120s.fits").data()(3, 4) == doctest::Approx(240));
+    CHECK(read("out/flats/flat_r2.fits").data()(0, 0) == doctest::Approx(2000 * 0.8));
+    const auto flat = read("out/masters/flat_r.fits");
+    CHECK(flat.data()(0, 0) == doctest::Approx(0.8));
+    CHECK(flat.data()(1, 4) == doctest::Approx(1.2));
+    for (const char* name : {"out/reduced/light_r1.fits", "out/reduced/light_r2.fits"}) {
+        const auto light = read(name);
+        for (std::size_t c = 0; c < 5; ++c) CHECK(light.data()(1, c) == doctest::Approx(500));
+    }
+    CHECK(read("out/reduced/light_v.fits").data()(0, 0) == doctest::Approx(720 - 100 - 120));  // no flat in V
+    CHECK(fs::exists(workdir() / "out" / "previews" / "light_r1.png"));
+    CHECK(fs::exists(workdir() / "out" / "previews" / "bias.png"));
+
+    const std::string csv = slurp(workdir() / "out" / "night.csv");
+    CHECK(csv.rfind("output,kind,inputs,masters,formula\n", 0) == 0);
+    CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + 1 + 2 + 2 + 1 + 3);  // bias, 2 darks, 2 flats, flat, 3 lights
+    CHECK(csv.find("master dark,dark30_0.fits;dark30_1.fits") != std::string::npos);
+    const std::string json = slurp(workdir() / "out" / "night.json");
+    CHECK(json.find("\"kind\": \"reduced light\", \"inputs\": \"light_r1.fits\"") != std::string::npos);
+    CHECK(json.find("{\"file\": \"focus.fits\"") != std::string::npos);
+
+    CHECK(csv.find("(light_r1 - bias - dark_30s * 2) / (flat_r") != std::string::npos);  // the masters by name
+
+    check_fails(run("night raw -o out --keep-going"), "--overwrite");
+    REQUIRE(run("night raw -o out --keep-going --overwrite --no-previews --cosmic median").status == 0);
+    CHECK(slurp(workdir() / "out" / "night.csv").find("; cosmic rays by median") != std::string::npos);
+    CHECK(read("out/reduced/light_r2.fits").has_mask());
+
+    fs::create_directories(workdir() / "nobias");
+    fs::copy_file(workdir() / "raw" / "light_r1.fits", workdir() / "nobias" / "light.fits");
+    check_fails(run("night nobias -o out2"), "no bias frames");
+    check_fails(run("night empty_night -o out2"), "empty_night");
 }
 
 TEST_CASE("calc: a formula over named files, syntax errors by column")

@@ -11,6 +11,7 @@
 #include <fitsio.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -401,6 +402,45 @@ TEST_CASE("read: header cards")
     const auto rice = ccdx::read_fits_header(data("fits_robustness/m13_rice.fits"));
     CHECK(rice.value<int>("NAXIS1") == 300);
     CHECK_FALSE(rice.contains("ZBITPIX"));
+}
+
+TEST_CASE("read: a keyword that repeats keeps every card; lookups find the first, as astropy's do")
+{
+    const scratch_folder dir;
+    const fs::path path = dir / "twice.fits";
+    {
+        fitsfile* f = nullptr;
+        int status = 0;
+        long naxes[2] = {3, 2};
+        fits_create_file(&f, path.c_str(), &status);
+        fits_create_img(f, FLOAT_IMG, 2, naxes, &status);
+        fits_write_record(f, "OBSERVER= 'first'              / who came first", &status);
+        fits_write_record(f, "EXPTIME =                 30.0", &status);
+        fits_write_record(f, "OBSERVER= 'second'", &status);
+        fits_write_record(f, "EXPTIME =                 60.0", &status);
+        fits_close_file(f, &status);
+        REQUIRE(status == 0);
+    }
+    auto count = [](const ccdx::header& h, const std::string& key) {
+        return std::count_if(h.begin(), h.end(), [&](const ccdx::card& c) { return c.keyword == key; });
+    };
+    ccdx::read_options adu;
+    adu.unit = ccdx::unit("adu");
+    auto img = ccdx::read_fits(path, adu);
+    CHECK(count(img.header(), "OBSERVER") == 2);
+    CHECK(count(img.header(), "EXPTIME") == 2);
+    CHECK(img.header().value<std::string>("OBSERVER") == "first");
+    CHECK(img.header().find("OBSERVER")->comment == "who came first");
+    CHECK(img.header().value<double>("EXPTIME") == 30.0);
+
+    const fs::path copy = dir / "copy.fits";
+    ccdx::write_fits(img, copy);
+    const auto again = ccdx::read_fits_header(copy);
+    std::vector<std::string> observers;
+    for (const auto& c : again)
+        if (c.keyword == "OBSERVER") observers.push_back(ccdx::to_string(c.value));
+    CHECK(observers == std::vector<std::string>{"first", "second"});
+    CHECK(count(again, "EXPTIME") == 2);
 }
 
 TEST_CASE("read: uncertainty kinds and masks of any integer type")

@@ -141,6 +141,15 @@ public:
         cards_.push_back({std::move(keyword), std::move(value), std::move(comment)});
     }
 
+    // Appends a card even when its keyword is already present, as a file may hold it: lookups
+    // then find the first, as astropy's do, and a round trip keeps every card.
+    void append(card c)
+    {
+        if (const auto bare = detail::strip_hierarch(c.keyword); bare.size() != c.keyword.size())
+            c.keyword = std::string(bare);
+        cards_.push_back(std::move(c));
+    }
+
     // Removes every card with this keyword; false if there was none.
     bool erase(std::string_view key)
     {

@@ -249,16 +249,17 @@ inline xt::xtensor<mask_t, 2> read_mask(const fits_handle& f, shape2 shape, cons
 // it takes the data from the first image extension.
 inline void merge_primary(header& h, const header& primary)
 {
+    const header own = h;  // a keyword the primary repeats is taken whole, every card of it
     for (const card& c : primary) {
         if (is_structural(c.keyword)) continue;
+        bool present = false;
         if (is_commentary(c.keyword)) {
-            bool present = false;
-            for (const card& d : h)
+            for (const card& d : own)
                 if (iequals(d.keyword, c.keyword) && d.value == c.value) present = true;
-            if (!present) h.set(c.keyword, c.value, c.comment);
-        } else if (!h.contains(c.keyword)) {
-            h.set(c.keyword, c.value, c.comment);
+        } else {
+            present = own.contains(c.keyword);
         }
+        if (!present) h.append(c);
     }
 }
 

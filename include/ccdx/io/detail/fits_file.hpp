@@ -398,7 +398,7 @@ inline header image_header_of_compressed(const header& table)
         for (const auto& [from, to] : renamed)
             if (iequals(key, from)) key = to;
         if (indexed(key, "ZNAXIS")) key = key.substr(1);
-        h.set(std::move(key), c.value, c.comment);
+        h.append({std::move(key), c.value, c.comment});
     }
     return h;
 }

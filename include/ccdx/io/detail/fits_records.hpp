@@ -64,7 +64,7 @@ inline card_value parse_fits_value(std::string_view token)
     return std::string(token);  // complex values, numbers out of range and oddities: kept as written
 }
 
-// Appends the cards of a run of 80-character records (as cfitsio's hdr2str gives them) to h,
+// Appends every card (duplicates too) of a run of 80-character records (as cfitsio's hdr2str gives them) to h,
 // joining long strings continued on CONTINUE cards.
 inline void parse_records(std::string_view records, header& h)
 {
@@ -77,7 +77,7 @@ inline void parse_records(std::string_view records, header& h)
         if (rec.substr(0, 9) == "HIERARCH ") {
             const auto eq = rec.find('=');
             if (eq == std::string_view::npos) {
-                h.set("", std::string(rtrim(rec.substr(9))));
+                h.append({"", std::string(rtrim(rec.substr(9))), ""});
                 continue;
             }
             keyword = std::string(trim(rec.substr(9, eq - 9)));
@@ -86,7 +86,7 @@ inline void parse_records(std::string_view records, header& h)
             break;
         } else if (detail::is_commentary(key) || rec.substr(8, 2) != "= ") {
             // COMMENT, HISTORY, blank and other value-less cards keep their text.
-            h.set(std::string(key), std::string(rtrim(rec.substr(8))));
+            h.append({std::string(key), std::string(rtrim(rec.substr(8))), ""});
             continue;
         } else {
             keyword = std::string(key);
@@ -107,11 +107,11 @@ inline void parse_records(std::string_view records, header& h)
                 text += more;
                 if (std::string c = comment_of(more_rest); !c.empty()) comment += (comment.empty() ? "" : " ") + c;
             }
-            h.set(std::move(keyword), std::move(text), std::move(comment));
+            h.append({std::move(keyword), std::move(text), std::move(comment)});
         } else {
             const auto slash = value.find('/');
-            h.set(std::move(keyword), parse_fits_value(value.substr(0, slash)),
-                  slash == std::string_view::npos ? std::string() : std::string(trim(value.substr(slash + 1))));
+            h.append({std::move(keyword), parse_fits_value(value.substr(0, slash)),
+                      slash == std::string_view::npos ? std::string() : std::string(trim(value.substr(slash + 1)))});
         }
     }
 }

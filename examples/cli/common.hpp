@@ -39,7 +39,6 @@ inline std::string in_flags(std::string message)
         {"give the unit with read_options::unit", "give the unit with --unit"},
         {"set write_options::overwrite to replace it", "add --overwrite to replace it"},
         {"set write.overwrite to replace it", "add --overwrite to replace it"},
-        {"a memory_limit of ", "a --memory-limit of "},
     };
     for (const auto& [api, flag] : words)
         for (auto at = message.find(api); at != std::string::npos; at = message.find(api, at))

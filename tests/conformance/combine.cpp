@@ -54,7 +54,7 @@ const conformance::registrar r_combine{"combine", [](const conformance::golden_c
     std::vector<std::filesystem::path> files;
     for (const auto& v : c.inputs.as_array()) files.push_back(c.path(v.as_string()));
     ccdx::combine_options o = options_of(c);
-    o.memory_limit = 50 * 1024;  // ten bands of rows even for these small frames
+    o.memory_limit = 50 * 1024;  // several bands of rows for the small frames, a row at a time for large ones
     return ccdx::combine<double>(files, o);
 }};
 

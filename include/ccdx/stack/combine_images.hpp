@@ -1,7 +1,7 @@
 #pragma once
 // Combining a stack of images pixel by pixel: average (weighted), median or sum, after
 // rejecting values by thresholds, by rank (the nlow lowest and nhigh highest) and by sigma
-// clipping, in memory (no cfitsio needed); combine_files.hpp streams FITS files through the
+// clipping, in memory (the result written to options.output when set); combine_files.hpp streams FITS files through the
 // same kernel in row bands under a memory limit.
 //
 //   ccdx::combine_options o;
@@ -38,7 +38,7 @@
 #include "ccdx/core/image.hpp"
 #include "ccdx/core/statistics.hpp"
 #include "ccdx/expr/detail/simd.hpp"
-#include "ccdx/io/fits_options.hpp"
+#include "ccdx/io/fits.hpp"
 #include "ccdx/stack/detail/sorting_network.hpp"
 
 #ifdef CCDX_USE_OPENMP
@@ -110,7 +110,7 @@ struct combine_options {
     combined_uncertainty uncertainty = combined_uncertainty::scatter;
 
     // --- combining files --------------------------------------------------------------------
-    std::size_t memory_limit = std::size_t(1) << 30;  // bytes of pixels held at once, output included
+    std::size_t memory_limit = std::size_t(1) << 30;  // bytes of input pixels in flight (at least a row of each)
     read_options read;
     std::filesystem::path output;  // written there when set (write.overwrite to replace a file)
     write_options write;
@@ -528,6 +528,9 @@ inline void check_options(const combine_options& o, std::size_t n)
 {
     if (n == 0) throw value_error("combine: the list of images is empty");
     if (n > 65535) throw value_error("combine: at most 65535 images, got " + std::to_string(n));
+    // Before any work: a result that could not be written is refused at once.
+    if (!o.output.empty() && !o.write.overwrite && std::filesystem::exists(o.output))
+        throw fits_error("combine: output file '" + o.output.string() + "' exists; set write.overwrite to replace it");
     if (!o.scale.empty() && o.scale.size() != n)
         throw value_error("combine: " + std::to_string(o.scale.size()) + " scale factors for " + std::to_string(n) +
                           " images");
@@ -729,6 +732,7 @@ image<T> combine(const std::vector<image<T>>& images, const combine_options& opt
                          });
     out.result.header() = detail::combined_header(images[0].header(), names);
     out.result.set_name("combined");
+    if (!options.output.empty()) write_fits(out.result, options.output, options.write);
     return std::move(out.result);
 }
 

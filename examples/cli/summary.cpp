@@ -51,7 +51,7 @@ void add_summary(CLI::App& app)
                 return with_hdu;
             }()).filter(where_conditions(o->where))
                    : image_collection::from_files(chosen_frames(o->inputs, o->where, opts.read, o->hdu), opts);
-        const auto table = files.summary(o->keywords);
+        const auto table = o->keywords.empty() ? files.summary() : files.summary(o->keywords);
         if (o->csv)
             table.write_csv(std::cout);
         else

@@ -317,6 +317,9 @@ TEST_CASE("the summary table: chosen keywords in the user's spelling, or all; mi
 
     const auto all = night.summary();
     CHECK(night.summary({"filter", "*"}).columns() == all.columns());  // "*" among names: all of them
+    const auto only_files = night.summary(std::vector<std::string>{});  // no keywords: the file column alone
+    CHECK(only_files.columns() == std::vector<std::string>{"file"});
+    CHECK(only_files.rows().size() == night.size());
     const auto& cols = all.columns();
     CHECK(cols.front() == "file");
     CHECK(std::find(cols.begin(), cols.end(), "naxis1") != cols.end());
@@ -361,6 +364,20 @@ TEST_CASE("images are read lazily and written under their own names")
         break;
     }
     CHECK(fs::is_empty(out));
+
+    // save_with_name: beside the originals unless a folder is given, the suffix before the ending
+    // (both endings of a compressed file).
+    for (auto& f : lights.ccds<double>({}, {}, "_x2")) f.image.data() *= 2.0;
+    for (const char* name : {"light1_x2.fits", "light2_x2.fit", "light3_x2.FITS"}) {
+        CAPTURE(name);
+        REQUIRE(fs::exists(dir / name));
+        CHECK(ccdx::read_fits(dir / name, o.read).data()(1, 2) == doctest::Approx(14));
+    }
+    fs::copy_file(dir / "light1.fits", out / "packed.fits");
+    ccdx::write_fits(ccdx::read_fits(out / "packed.fits", o.read), out / "packed.fits.gz");
+    fs::remove(out / "packed.fits");
+    for (auto& f : ccdx::image_collection(out, o).ccds({}, {}, "_red")) (void)f;
+    CHECK(fs::exists(out / "packed_red.fits.gz"));
 
     CHECK_THROWS_WITH_AS(lights.ccds(dir / "missing-folder"), doctest::Contains("missing-folder"), ccdx::fits_error);
 }

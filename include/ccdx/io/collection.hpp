@@ -311,9 +311,10 @@ struct frame {
     ccdx::image<T> image;
 };
 
-// The images of a collection, read one at a time. With a save folder, each frame (as the loop
-// body left it) is written there under its own name when the loop moves on to the next, so a
-// `break` leaves the current frame unsaved.
+// The images of a collection, read one at a time. With a save folder or a name suffix, each
+// frame (as the loop body left it) is written when the loop moves on to the next, so a `break`
+// leaves the current frame unsaved: into the save folder (else beside the file it came from),
+// under its own name with the suffix before the ending ("a.fits.gz" + "_red": "a_red.fits.gz").
 template <class T>
 class frame_range {
 public:
@@ -322,8 +323,10 @@ public:
         std::filesystem::path path;
     };
 
-    frame_range(std::vector<source> sources, read_options read, std::filesystem::path save_to, write_options write)
-        : sources_(std::move(sources)), read_(std::move(read)), save_to_(std::move(save_to)), write_(write)
+    frame_range(std::vector<source> sources, read_options read, std::filesystem::path save_to, write_options write,
+                std::string suffix = "")
+        : sources_(std::move(sources)), read_(std::move(read)), save_to_(std::move(save_to)), write_(write),
+          suffix_(std::move(suffix))
     {
         if (!save_to_.empty() && !std::filesystem::is_directory(save_to_))
             throw fits_error("save folder '" + save_to_.string() + "' does not exist");
@@ -353,8 +356,7 @@ public:
 
         iterator& operator++()
         {
-            if (loaded_ && !range_->save_to_.empty())
-                write_fits(current_.image, range_->save_to_ / current_.file, range_->write_);
+            if (loaded_ && range_->saving()) write_fits(current_.image, range_->destination(current_.path), range_->write_);
             loaded_ = false;
             ++index_;
             return *this;
@@ -375,10 +377,30 @@ public:
     std::size_t size() const noexcept { return sources_.size(); }
 
 private:
+    bool saving() const { return !save_to_.empty() || !suffix_.empty(); }
+
+    std::filesystem::path destination(const std::filesystem::path& from) const
+    {
+        std::string name = from.filename().string();
+        if (!suffix_.empty()) {
+            // The ending is the last one, with the one before it when the last is a compression's.
+            auto dot = name.rfind('.');
+            if (dot != std::string::npos && dot > 0)
+                for (const char* packed : {".gz", ".bz2", ".fz", ".Z", ".zip"})
+                    if (detail::iequals(std::string_view(name).substr(dot), packed)) {
+                        const auto before = name.rfind('.', dot - 1);
+                        if (before != std::string::npos && before > 0) dot = before;
+                    }
+            name.insert(dot == std::string::npos || dot == 0 ? name.size() : dot, suffix_);
+        }
+        return (save_to_.empty() ? from.parent_path() : save_to_) / name;
+    }
+
     std::vector<source> sources_;
     read_options read_;
     std::filesystem::path save_to_;
     write_options write_;
+    std::string suffix_;
 };
 
 class image_collection {
@@ -530,15 +552,17 @@ public:
         entries_ = std::move(entries);
     }
 
-    // File plus the given keywords (in the spelling given, duplicates dropped), or, when none are
-    // given, every keyword in order of first appearance, lower-cased. COMMENT and HISTORY cards
+    // File plus every keyword, in order of first appearance, lower-cased.
+    summary_table summary() const { return summary({"*"}); }
+
+    // File plus the given keywords (in the spelling given, duplicates dropped); "*" among them is
+    // every keyword and none is the file column alone, as in ccdproc. COMMENT and HISTORY cards
     // are joined with ','.
-    summary_table summary(std::vector<std::string> keywords = {}) const
+    summary_table summary(std::vector<std::string> keywords) const
     {
         using namespace detail::collection;
         using detail::iequals, detail::lowercase, detail::rtrim;
-        // "*" among other keywords is every keyword, as in ccdproc.
-        if (keywords.empty() || std::find(keywords.begin(), keywords.end(), "*") != keywords.end()) {
+        if (std::find(keywords.begin(), keywords.end(), "*") != keywords.end()) {
             keywords.clear();
             for (const auto& e : entries_)
                 for (const auto& c : e.header.cards()) {
@@ -561,14 +585,15 @@ public:
         return summary_table(std::move(columns), std::move(rows));
     }
 
-    // The images, read lazily (see frame_range); with `save_to`, each is written there under its
-    // own name after the loop body has run on it.
+    // The images, read lazily (see frame_range); with `save_to` or `save_with_name` (ccdproc's
+    // save_location and save_with_name), each is written after the loop body has run on it.
     template <class T = float>
-    frame_range<T> ccds(std::filesystem::path save_to = {}, write_options write = {}) const
+    frame_range<T> ccds(std::filesystem::path save_to = {}, write_options write = {},
+                        std::string save_with_name = "") const
     {
         std::vector<typename frame_range<T>::source> sources;
         for (const auto& e : entries_) sources.push_back({e.file, location_ / e.file});
-        return frame_range<T>(std::move(sources), options_.read, std::move(save_to), write);
+        return frame_range<T>(std::move(sources), options_.read, std::move(save_to), write, std::move(save_with_name));
     }
 
 private:

@@ -38,7 +38,7 @@ TEST_CASE("create_deviation: sqrt(gain*data + readnoise^2) / gain, NaN where neg
     CHECK(std::isnan(s(0, 3)));
     CHECK(out.unit() == unit("adu"));  // sigma is in the data's unit, and the data is unchanged
     CHECK(out.data()(0, 0) == 4);
-    CHECK(out.header().value<std::string>("CREATVAR") == "ccd_data=raw, gain=2 electron / adu, readnoise=5 electron");
+    CHECK(out.header().value<std::string>("CREATVAR") == "ccd_data=<CCDData>, gain=2.0 electron / adu, readnoise=5.0 electron");
 
     const image<double> kept = ccdx::create_deviation(raw, gain, readnoise, true);
     CHECK(kept.uncertainty()(0, 1) == doctest::Approx(2.5));  // negative counts as 0: r / g

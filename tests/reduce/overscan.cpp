@@ -24,7 +24,7 @@ TEST_CASE("subtract_overscan: a mean per row from the strip's columns")
         for (std::size_t c = 0; c < 6; ++c) CHECK(out.data()(r, c) == doctest::Approx(double(c) - 4.5));
     CHECK(out.unit() == unit("adu"));
     CHECK(out.header().value<std::string>("SUBOSCAN") ==
-          "ccd=raw, fits_section=[5:6,1:4], overscan_axis=1, median=False, model=None");
+          "ccd=<CCDData>, fits_section=[5:6, :], overscan_axis=1, median=False, model=None");
     CHECK(ccdx::to_string(ccdx::subtract_overscan(raw, "[5:6, :]")) == "raw - overscan");
 }
 
@@ -86,7 +86,7 @@ TEST_CASE("subtract_overscan with a polynomial model restores a linear ramp")
         CHECK(out.data()(r, 0) == doctest::Approx(10));
         CHECK(out.data()(r, 7) == doctest::Approx(0).epsilon(1e-9));
     }
-    CHECK(out.header().value<std::string>("SUBOSCAN").find("polynomial of degree 1") != std::string::npos);
+    CHECK(out.header().value<std::string>("SUBOSCAN").find("model=<Polynomial1D(1)>") != std::string::npos);
 
     o.fit_degree = 25;  // more coefficients than rows
     CHECK_THROWS_AS(ccdx::subtract_overscan(raw, "[7:8,*]", o), ccdx::value_error);
@@ -116,7 +116,7 @@ TEST_CASE("subtract_overscan with a separate overscan image, and its errors")
     const image<double> out = ccdx::subtract_overscan(raw, strip);
     CHECK(out.data()(0, 0) == doctest::Approx(-2));
     CHECK(out.data()(2, 0) == doctest::Approx(12 - 5));
-    CHECK(out.header().value<std::string>("SUBOSCAN").find("overscan=strip") != std::string::npos);
+    CHECK(out.header().value<std::string>("SUBOSCAN").find("overscan=<CCDData>") != std::string::npos);
 
     image<double> short_strip(3, 2, unit("adu"));
     CHECK_THROWS_AS(ccdx::subtract_overscan(raw, short_strip), ccdx::shape_error);

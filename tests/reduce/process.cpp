@@ -66,7 +66,7 @@ TEST_CASE("ccd_process: the reference's worked example, masters already gain-cor
             if (card.keyword == key) order.push_back(key);
     CHECK(order == std::vector<std::string>{"SUBOSCAN", "TRIMIM", "CREATVAR", "GAINCOR", "SUBBIAS", "SUBDARK", "FLATCOR",
                                             "CCDPROC"});
-    CHECK(out.header().value<std::string>("GAINCOR") == "ccd=raw, gain=0.5 electron / adu");
+    CHECK(out.header().value<std::string>("GAINCOR") == "ccd=<CCDData>, gain=0.5 electron / adu");
     REQUIRE(out.header().history().size() == 1);
     CHECK(out.header().history()[0] ==
           "(mark(create_deviation(raw[1:90,1:100] - overscan, 0.5 electron / adu, 2.23606797749979 electron), "
@@ -143,8 +143,25 @@ TEST_CASE("ccd_process without any step is the raw frame with a CCDPROC record")
     const image<double> out = ccdx::ccd_process(raw, ccdx::process_options<double>{});
     CHECK(out.data() == raw.data());
     CHECK_FALSE(out.has_uncertainty());
-    CHECK(out.header().value<std::string>("CCDPROC") == "ccd=raw");
+    CHECK(out.header().value<std::string>("CCDPROC") == "ccd=<CCDData>");
     CHECK_FALSE(out.header().contains("SUBBIAS"));
+}
+
+TEST_CASE("ccd_process with add_keyword: its own record replaced, the steps' records kept, as in ccdproc")
+{
+    const auto raw = worked_raw();
+    auto bias = raw;
+    bias.data().fill(1.0);
+    ccdx::process_options<double> o;
+    o.master_bias = &bias;
+    o.add_keyword = std::vector<ccdx::card>{};
+    const image<double> out = ccdx::ccd_process(raw, o);
+    CHECK_FALSE(out.header().contains("CCDPROC"));
+    CHECK_FALSE(out.header().contains("CCD_PROCESS"));
+    CHECK(out.header().value<std::string>("SUBBIAS") == "ccd=<CCDData>, master=<CCDData>");
+    o.add_keyword = std::vector<ccdx::card>{{"REDUCED", true, "by the night's script"}};
+    const image<double> flagged = ccdx::ccd_process(raw, o);
+    CHECK(flagged.header().value<bool>("REDUCED"));
 }
 
 TEST_CASE("ccd_process errors")

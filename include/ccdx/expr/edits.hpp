@@ -84,6 +84,11 @@ public:
         cards_.push_back(std::move(c));
         return *this;
     }
+    relabeled& replace_cards(std::vector<card> cards)
+    {
+        cards_ = std::move(cards);
+        return *this;
+    }
 
     const ccdx::unit& unit() const noexcept { return unit_; }
     bool has_variance() const noexcept { return variance_; }

@@ -217,6 +217,34 @@ auto with_keyword(A&& a, std::string keyword, card_value value, std::string comm
     return r;
 }
 
+// ccdproc's add_keyword: the cards a step records (SUBBIAS and its kind) replaced by none
+// (add_keyword=None), one keyword without a value (a string), one card (a Keyword) or several
+// (a dict):  add_keyword(subtract_bias(raw, bias), no_keywords).
+struct no_keywords_t {};
+inline constexpr no_keywords_t no_keywords{};
+
+template <class E>
+relabeled<E> add_keyword(relabeled<E> step, std::vector<card> cards)
+{
+    step.replace_cards(std::move(cards));
+    return step;
+}
+template <class E>
+relabeled<E> add_keyword(relabeled<E> step, no_keywords_t)
+{
+    return add_keyword(std::move(step), std::vector<card>{});
+}
+template <class E>
+relabeled<E> add_keyword(relabeled<E> step, card c)
+{
+    return add_keyword(std::move(step), std::vector<card>{std::move(c)});
+}
+template <class E>
+relabeled<E> add_keyword(relabeled<E> step, std::string keyword)
+{
+    return add_keyword(std::move(step), card{std::move(keyword), {}, ""});
+}
+
 // Records the formula itself in the result's header as a HISTORY card.
 template <class A, class = std::enable_if_t<detail::is_array_v<A>>>
 auto with_history(A&& a)

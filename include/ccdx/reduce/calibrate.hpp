@@ -6,8 +6,9 @@
 //                                                             {.exposure_keyword = "EXPTIME", ...}), flat);
 //
 // Images are referenced, not copied: they must outlive the expression. Each result's header
-// is the science frame's, plus the keyword ccdproc adds for the step (SUBBIAS, SUBDARK,
-// FLATCOR, GAINCOR) recording its arguments, images by name.
+// is the science frame's, plus the cards ccdproc adds for the step, as it writes them
+// (SUBTRACT_BIAS = 'subbias' and SUBBIAS = 'ccd=<CCDData>, master=<CCDData>'); add_keyword
+// replaces them (add_keyword(subtract_bias(raw, bias), no_keywords)).
 //
 // Deliberate differences from ccdproc 2.4 (its behaviour is a bug there):
 // - flat_correct's mean leaves out non-finite pixels (the reference's one NaN pixel turns the
@@ -43,7 +44,6 @@ struct from_header {
 
 namespace detail {
 
-inline std::string yes_no(bool b) { return b ? "True" : "False"; }
 
 template <class N>
 const header& header_of(const N& node, const char* step)
@@ -120,9 +120,8 @@ auto normalised_flat(F&& flat, std::optional<double> min_value, std::optional<do
 template <class C, class M, class = std::enable_if_t<detail::is_array_v<C> && detail::is_array_v<M>>>
 auto subtract_bias(C&& ccd, M&& master)
 {
-    std::string record = "ccd=" + detail::operand_text(ccd) + ", master=" + detail::operand_text(master);
     auto e = detail::bias_step(detail::as_node(std::forward<C>(ccd)), detail::as_node(std::forward<M>(master)), true);
-    return with_keyword(std::move(e), "SUBBIAS", std::move(record), "subtract_bias");
+    return detail::logged(std::move(e), "subtract_bias", "ccd=<CCDData>, master=<CCDData>");
 }
 
 // How subtract_dark learns the exposure times: given explicitly, or both read from a header
@@ -166,9 +165,9 @@ dark_plan plan_dark(const C& c, const M& m, const dark_options& o)
         dark_t = from_header{o.exposure_keyword, *o.exposure_unit}.in(header_of(m, "subtract_dark"), m.to_string());
         plan.record = ", exposure_time=" + o.exposure_keyword + ", exposure_unit=" + to_string(*o.exposure_unit);
     } else if (explicit_times) {
-        plan.record = ", dark_exposure=" + to_string(*dark_t) + ", data_exposure=" + to_string(*data_t);
+        plan.record = ", dark_exposure=" + logged_text(*dark_t) + ", data_exposure=" + logged_text(*data_t);
     }
-    plan.record += ", scale=" + yes_no(o.scale);
+    if (o.scale) plan.record += ", scale=True";
     if (o.scale) {
         if (!data_t->unit.convertible_to(dark_t->unit))
             throw unit_error("subtract_dark: data exposure " + to_string(*data_t) +
@@ -200,10 +199,9 @@ auto dark_step(C c, M m, const dark_options& o, bool on)
 template <class C, class M, class = std::enable_if_t<detail::is_array_v<C> && detail::is_array_v<M>>>
 auto subtract_dark(C&& ccd, M&& master, const dark_options& options = {})
 {
-    const std::string names = "ccd=" + detail::operand_text(ccd) + ", master=" + detail::operand_text(master);
     auto [e, record] =
         detail::dark_step(detail::as_node(std::forward<C>(ccd)), detail::as_node(std::forward<M>(master)), options, true);
-    return with_keyword(std::move(e), "SUBDARK", names + record, "subtract_dark");
+    return detail::logged(std::move(e), "subtract_dark", "ccd=<CCDData>, master=<CCDData>" + record);
 }
 
 // ccd / (flat / mean(flat)): the flat normalised by the mean of its (finite) pixels, computed
@@ -213,11 +211,11 @@ template <class C, class F,
           class = std::enable_if_t<detail::is_array_v<C> && detail::is_image<std::decay_t<F>>::value>>
 auto flat_correct(C&& ccd, F&& flat, std::optional<double> min_value = {}, std::optional<double> norm_value = {})
 {
-    std::string record = "ccd=" + detail::operand_text(ccd) + ", flat=" + detail::operand_text(flat);
-    if (min_value) record += ", min_value=" + detail::number_text(*min_value);
-    if (norm_value) record += ", norm_value=" + detail::number_text(*norm_value);
-    return with_keyword(std::forward<C>(ccd) / detail::normalised_flat(std::forward<F>(flat), min_value, norm_value, true), "FLATCOR",
-                        std::move(record), "flat_correct");
+    std::string record = "ccd=<CCDData>, flat=<CCDData>";
+    if (min_value) record += ", min_value=" + detail::logged_text(*min_value);
+    if (norm_value) record += ", norm_value=" + detail::logged_text(*norm_value);
+    return detail::logged(std::forward<C>(ccd) / detail::normalised_flat(std::forward<F>(flat), min_value, norm_value, true),
+                          "flat_correct", std::move(record));
 }
 
 // ccd * gain: data and uncertainty scale, the unit multiplies (adu * electron/adu = electron).
@@ -225,8 +223,7 @@ auto flat_correct(C&& ccd, F&& flat, std::optional<double> min_value = {}, std::
 template <class C, class = std::enable_if_t<detail::is_array_v<C>>>
 auto gain_correct(C&& ccd, const quantity& gain)
 {
-    std::string record = "ccd=" + detail::operand_text(ccd) + ", gain=" + to_string(gain);
-    return with_keyword(std::forward<C>(ccd) * gain, "GAINCOR", std::move(record), "gain_correct");
+    return detail::logged(std::forward<C>(ccd) * gain, "gain_correct", "ccd=<CCDData>, gain=" + detail::logged_text(gain));
 }
 
 // The gain read from the ccd's header.

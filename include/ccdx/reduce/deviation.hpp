@@ -22,23 +22,23 @@ namespace ccdx {
 template <class C, class = std::enable_if_t<detail::is_array_v<C>>>
 auto create_deviation(C&& ccd, const quantity& gain, const quantity& readnoise, bool disregard_nan = false)
 {
-    std::string record = "ccd_data=" + detail::operand_text(ccd) + ", gain=" + to_string(gain) +
-                         ", readnoise=" + to_string(readnoise);
+    std::string record =
+        "ccd_data=<CCDData>, gain=" + detail::logged_text(gain) + ", readnoise=" + detail::logged_text(readnoise);
     if (disregard_nan) record += ", disregard_nan=True";
     auto e = detail::deviation_node<detail::node_t<C>>(detail::as_node(std::forward<C>(ccd)), gain, readnoise,
                                                         disregard_nan, true);
-    return with_keyword(std::move(e), "CREATVAR", std::move(record), "create_deviation");
+    return detail::logged(std::move(e), "create_deviation", std::move(record));
 }
 
 // Without a gain: the data is already in readnoise's unit (electrons, say).
 template <class C, class = std::enable_if_t<detail::is_array_v<C>>>
 auto create_deviation(C&& ccd, const quantity& readnoise, bool disregard_nan = false)
 {
-    std::string record = "ccd_data=" + detail::operand_text(ccd) + ", readnoise=" + to_string(readnoise);
+    std::string record = "ccd_data=<CCDData>, readnoise=" + detail::logged_text(readnoise);
     if (disregard_nan) record += ", disregard_nan=True";
     auto e = detail::deviation_node<detail::node_t<C>>(detail::as_node(std::forward<C>(ccd)), quantity(1.0), readnoise,
                                                         disregard_nan, true);
-    return with_keyword(std::move(e), "CREATVAR", std::move(record), "create_deviation");
+    return detail::logged(std::move(e), "create_deviation", std::move(record));
 }
 
 }  // namespace ccdx

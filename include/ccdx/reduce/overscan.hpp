@@ -78,10 +78,10 @@ std::vector<U> overscan_profile(Levels levels, const overscan_options& o, int ax
     return std::vector<U>(levels.begin(), levels.end());
 }
 
-inline std::string overscan_record(const std::string& ccd, const std::string& source, int axis, const overscan_options& o)
+inline std::string overscan_record(const std::string& source, int axis, const overscan_options& o)
 {
-    return "ccd=" + ccd + ", " + source + ", overscan_axis=" + std::to_string(axis) + ", median=" + (o.median ? "True" : "False") +
-           ", model=" + (o.fit_degree ? "polynomial of degree " + std::to_string(*o.fit_degree) : std::string("None"));
+    return "ccd=<CCDData>, " + source + ", overscan_axis=" + std::to_string(axis) + ", median=" + (o.median ? "True" : "False") +
+           ", model=" + (o.fit_degree ? "<Polynomial1D(" + std::to_string(*o.fit_degree) + ")>" : std::string("None"));
 }
 
 // ccd - profile, as a row or a column profile; `on` false leaves ccd as it is.
@@ -108,9 +108,9 @@ auto subtract_overscan(I&& ccd, std::string_view fits_section, const overscan_op
     const int axis = detail::overscan_axis(options, {s.rows.size(), s.cols.size()});
     auto profile = detail::overscan_profile<U>(detail::overscan_levels(ccd.data().data(), ccd.cols(), s, axis, options.median),
                                                options, axis, ccd.shape(), "section " + to_string(s));
-    std::string record = detail::overscan_record(detail::operand_text(ccd), "fits_section=" + to_string(s), axis, options);
-    return with_keyword(detail::subtract_levels(detail::as_node(std::forward<I>(ccd)), std::move(profile), axis, true),
-                        "SUBOSCAN", std::move(record), "subtract_overscan");
+    return detail::logged(detail::subtract_levels(detail::as_node(std::forward<I>(ccd)), std::move(profile), axis, true),
+                          "subtract_overscan",
+                          detail::overscan_record("fits_section=" + std::string(fits_section), axis, options));
 }
 
 // Overscan strip given as an image of its own (rows matching the ccd's for axis 1, columns
@@ -124,9 +124,8 @@ auto subtract_overscan(I&& ccd, const image<V>& overscan, const overscan_options
     auto profile = detail::overscan_profile<U>(
         detail::overscan_levels(overscan.data().data(), overscan.cols(), all, axis, options.median), options, axis,
         ccd.shape(), "'" + detail::operand_text(overscan) + "' of shape " + to_string(overscan.shape()));
-    std::string record = detail::overscan_record(detail::operand_text(ccd), "overscan=" + detail::operand_text(overscan), axis, options);
-    return with_keyword(detail::subtract_levels(detail::as_node(std::forward<I>(ccd)), std::move(profile), axis, true),
-                        "SUBOSCAN", std::move(record), "subtract_overscan");
+    return detail::logged(detail::subtract_levels(detail::as_node(std::forward<I>(ccd)), std::move(profile), axis, true),
+                          "subtract_overscan", detail::overscan_record("overscan=<CCDData>", axis, options));
 }
 
 }  // namespace ccdx

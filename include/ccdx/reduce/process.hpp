@@ -11,8 +11,9 @@
 //     ccdx::image<float> reduced = ccdx::ccd_process(raw, o);
 //
 // The frames given by pointer must outlive the expression. The result's header is raw's with
-// each step's keyword (SUBOSCAN, TRIMIM, CREATVAR, GAINCOR, SUBBIAS, SUBDARK, FLATCOR) and
-// CCDPROC last, as the reference writes them, and a HISTORY card with the formula evaluated.
+// each step's cards (SUBOSCAN, TRIMIM, CREATVAR, GAINCOR, SUBBIAS, SUBDARK, FLATCOR, each after
+// its function's name holding that short name) and CCDPROC last, as the reference writes them,
+// and a HISTORY card with the formula evaluated.
 //
 // Deliberate difference: the bad-pixel mask is OR'd into the raw frame's mask, which the
 // reference replaces (losing, say, saturation flags set when the frame was read).
@@ -20,6 +21,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -52,6 +54,9 @@ struct process_options {
     // the bias; false: they are in the raw unit and the gain comes last.
     bool gain_corrected = true;
     bool history = true;  // record the formula as a HISTORY card
+    // ccdproc's add_keyword: these cards in place of the CCDPROC record (none: no record); the
+    // steps' own records stay, as they do there.
+    std::optional<std::vector<card>> add_keyword;
 };
 
 // The reduction of `raw` as one lazy expression; assign it to an image to run it.
@@ -102,50 +107,51 @@ auto ccd_process(const image<T>& raw, const process_options<T>& o)
 
     // The records, in the reference's order, then the formula; written by the root node
     // (which, unlike the engine's relabeling, is always inlined into the pass).
-    const std::string ccd = "ccd=" + detail::operand_text(raw);
+    const std::string ccd = "ccd=<CCDData>";
     std::vector<card> cards;
     std::string call = ccd;
-    auto record = [&cards](const char* key, std::string value, const char* step) {
-        cards.push_back(card{key, std::move(value), step});
+    auto record = [&cards](std::string_view step, std::string value) {
+        for (card& c : detail::step_cards(step, std::move(value))) cards.push_back(std::move(c));
     };
     if (!o.oscan.empty()) {
-        record("SUBOSCAN", detail::overscan_record(detail::operand_text(raw), "fits_section=" + o.oscan, 1, oscan),
-               "subtract_overscan");
+        record("subtract_overscan", detail::overscan_record("fits_section=" + o.oscan, 1, oscan));
         call += ", oscan=" + o.oscan;
     }
     if (!o.trim.empty()) {
-        record("TRIMIM", ccd + ", fits_section=" + to_string(kept), "trim_image");
+        record("trim_image", ccd + ", fits_section=" + o.trim);
         call += ", trim=" + o.trim;
     }
-    const std::string gain_text = ", gain=" + to_string(gain);
+    const std::string gain_text = ", gain=" + detail::logged_text(gain);
     if (o.error) {
-        record("CREATVAR", "ccd_data=" + detail::operand_text(raw) + gain_text + ", readnoise=" + to_string(*o.readnoise),
-               "create_deviation");
+        record("create_deviation", "ccd_data=<CCDData>" + gain_text + ", readnoise=" + detail::logged_text(*o.readnoise));
         call += ", error=True";
     }
     if (use_gain) call += gain_text;
-    if (o.readnoise) call += ", readnoise=" + to_string(*o.readnoise);
-    if (use_gain && o.gain_corrected) record("GAINCOR", ccd + gain_text, "gain_correct");
+    if (o.readnoise) call += ", readnoise=" + detail::logged_text(*o.readnoise);
+    if (use_gain && o.gain_corrected) record("gain_correct", ccd + gain_text);
     if (o.master_bias) {
-        record("SUBBIAS", ccd + ", master=" + detail::operand_text(*o.master_bias), "subtract_bias");
-        call += ", master_bias=" + detail::operand_text(*o.master_bias);
+        record("subtract_bias", ccd + ", master=<CCDData>");
+        call += ", master_bias=<CCDData>";
     }
     if (o.dark_frame) {
-        record("SUBDARK", ccd + ", master=" + detail::operand_text(*o.dark_frame) + dark_record, "subtract_dark");
-        call += ", dark_frame=" + detail::operand_text(*o.dark_frame) + dark_record;
+        record("subtract_dark", ccd + ", master=<CCDData>" + dark_record);
+        call += ", dark_frame=<CCDData>" + dark_record;
     }
     if (o.master_flat) {
-        std::string flat = ccd + ", flat=" + detail::operand_text(*o.master_flat);
-        if (o.min_value) flat += ", min_value=" + detail::number_text(*o.min_value);
-        record("FLATCOR", flat, "flat_correct");
-        call += ", master_flat=" + detail::operand_text(*o.master_flat);
+        std::string flat = ccd + ", flat=<CCDData>";
+        if (o.min_value) flat += ", min_value=" + detail::logged_text(*o.min_value);
+        record("flat_correct", flat);
+        call += ", master_flat=<CCDData>";
     }
-    if (o.bad_pixel_mask) call += ", bad_pixel_mask=<mask>";
+    if (o.bad_pixel_mask) call += ", bad_pixel_mask=<ndarray>";
     if (use_gain && !o.gain_corrected) {
-        record("GAINCOR", ccd + gain_text, "gain_correct");
+        record("gain_correct", ccd + gain_text);
         call += ", gain_corrected=False";
     }
-    record("CCDPROC", call, "ccd_process");
+    if (o.add_keyword)
+        cards.insert(cards.end(), o.add_keyword->begin(), o.add_keyword->end());
+    else
+        record("ccd_process", call);
     if (o.history) cards.push_back(card{"HISTORY", reduced.to_string(), ""});
 
     const shape2 full = raw.shape();

@@ -71,13 +71,21 @@ auto trimmed(N node, const section& s)
 
 }  // namespace detail
 
-// The part of ccd inside `s` (0-based ranges; see parse_section for FITS strings).
+namespace detail {
+
+template <class C>
+auto logged_trim(C&& ccd, const section& s, std::string record)
+{
+    return logged(trimmed(as_node(std::forward<C>(ccd)), s), "trim_image", std::move(record));
+}
+
+}  // namespace detail
+
+// The part of ccd inside `s` (0-based ranges, as ccdproc's slicing, which its record leaves out).
 template <class C, class = std::enable_if_t<detail::is_array_v<C>>>
 auto trim_image(C&& ccd, const section& s)
 {
-    std::string record = "ccd=" + detail::operand_text(ccd) + ", fits_section=" + to_string(s);
-    return with_keyword(detail::trimmed(detail::as_node(std::forward<C>(ccd)), s), "TRIMIM", std::move(record),
-                        "trim_image");
+    return detail::logged_trim(std::forward<C>(ccd), s, "ccd=<CCDData>");
 }
 
 // The part of ccd inside a FITS section such as "[1:2048, *]" (1-based, inclusive, x first).
@@ -86,7 +94,8 @@ auto trim_image(C&& ccd, std::string_view fits_section)
 {
     auto node = detail::as_node(std::forward<C>(ccd));
     const shape2 shape = node.shape();
-    return trim_image(std::move(node), parse_section(fits_section, shape[0], shape[1]));
+    const section s = parse_section(fits_section, shape[0], shape[1]);
+    return detail::logged_trim(std::move(node), s, "ccd=<CCDData>, fits_section=" + std::string(fits_section));
 }
 
 }  // namespace ccdx

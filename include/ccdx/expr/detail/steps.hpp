@@ -6,12 +6,15 @@
 // (create_deviation), a bad-pixel mask plane OR'd in (ccd_process), and the formula text
 // shown for a composite. They follow the node protocol of node.hpp.
 
+#include <cctype>
 #include <cstddef>
 #include <functional>
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "ccdx/expr/expression.hpp"
 
@@ -319,8 +322,64 @@ private:
     std::size_t stride_ = 0, size_ = 0;
 };
 
-// How a step's header record names an operand: an image by its name, an expression by its
-// formula, a quantity with its unit.
+// How ccdproc's records write an argument: an array as <CCDData>, a number as Python prints a
+// float ("3.0"), a quantity as astropy prints it ("3.0 electron / adu").
+inline std::string python_float(double x)
+{
+    std::string t = number_text(x);
+    if (t.find_first_of(".en") == std::string::npos) t += ".0";  // 'n': inf and nan stay as they are
+    return t;
+}
+
+template <class X>
+std::string logged_text(const X& x)
+{
+    using D = std::decay_t<X>;
+    if constexpr (is_image<D>::value || is_expression<D>::value) {
+        return "<CCDData>";
+    } else if constexpr (std::is_same_v<D, quantity>) {
+        const std::string u = x.unit.to_string();
+        return python_float(x.value) + (u.empty() ? "" : " " + u);
+    } else {
+        return python_float(static_cast<double>(x));
+    }
+}
+
+// The cards ccdproc's logging writes for a step: its function's name holding the short keyword,
+// then the short keyword holding the call's arguments.
+inline std::vector<card> step_cards(std::string_view function, std::string record)
+{
+    static const std::pair<std::string_view, std::string_view> short_names[] = {
+        {"background_deviation_box", "bakdevbx"}, {"background_deviation_filter", "bakdfilt"},
+        {"ccd_process", "ccdproc"},               {"cosmicray_median", "crmedian"},
+        {"create_deviation", "creatvar"},         {"flat_correct", "flatcor"},
+        {"gain_correct", "gaincor"},              {"subtract_bias", "subbias"},
+        {"subtract_dark", "subdark"},             {"subtract_overscan", "suboscan"},
+        {"trim_image", "trimim"},                 {"transform_image", "tranim"},
+        {"wcs_project", "wcsproj"}};
+    std::string_view short_name;
+    for (const auto& [f, s] : short_names)
+        if (f == function) short_name = s;
+    const auto upper = [](std::string_view t) {
+        std::string u(t);
+        for (char& ch : u) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        return u;
+    };
+    return {card{upper(function), std::string(short_name), "Shortened name for ccdproc command"},
+            card{upper(short_name), std::move(record), ""}};
+}
+
+// e recording a step as ccdproc does (see step_cards); add_keyword replaces the record.
+template <class E>
+relabeled<E> logged(E e, std::string_view function, std::string record)
+{
+    relabeled<E> r(std::move(e));
+    for (card& c : step_cards(function, std::move(record))) r.add_card(std::move(c));
+    return r;
+}
+
+// How an error message names an operand: an image by its name, an expression by its formula,
+// a quantity with its unit.
 template <class X>
 std::string operand_text(const X& x)
 {

@@ -384,7 +384,14 @@ TEST_CASE("L.A.Cosmic checks units and arguments")
     electrons.set_unit(ccdx::unit("electron"));
     ccdx::lacosmic_options twice;
     twice.gain = 2.0;
-    CHECK_THROWS_WITH_AS(ccdx::cosmicray_lacosmic(electrons, twice), doctest::Contains("twice"), ccdx::value_error);
+    // As ccdproc: a warning, and the gain applied anyway (ccdproc gives 200 electron2 / adu here).
+    std::vector<std::string> warnings;
+    twice.warn = [&](const std::string& m) { warnings.push_back(m); };
+    const auto twice_out = ccdx::cosmicray_lacosmic(electrons, twice);
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0].find("twice") != std::string::npos);
+    CHECK(twice_out.data()(3, 3) == doctest::Approx(200));
+    CHECK(twice_out.unit() == ccdx::unit("electron2 / adu"));
     CHECK(ccdx::cosmicray_lacosmic(electrons).unit() == ccdx::unit("electron"));  // gain 1: fine
 
     ccdx::lacosmic_options bad_psf;

@@ -29,6 +29,7 @@
 
 #include <xtensor/xtensor.hpp>
 
+#include "ccdx/core/detail/warning.hpp"
 #include "ccdx/core/error.hpp"
 #include "ccdx/core/image.hpp"
 #include "ccdx/core/mask.hpp"
@@ -192,6 +193,7 @@ struct lacosmic_options {
     std::optional<xt::xtensor<float, 2>> inbkg;
     std::optional<xt::xtensor<float, 2>> invar;
     bool gain_apply = true;  // return the image in electrons (data and uncertainty times gain)
+    warning_handler warn;    // where warnings go (null: std::clog)
 };
 
 namespace detail::lacosmic {
@@ -347,11 +349,13 @@ image<T> cosmicray_lacosmic(const image<T>& ccd, const lacosmic_options& o = {})
     quantity readnoise = o.readnoise;
     if (readnoise.unit.is_dimensionless()) readnoise.unit = electron;
 
-    // Units as ccdproc checks them: the gain must take the image to the read noise's unit.
-    if (ccd.unit().convertible_to(electron)) {
-        if (gain.value != 1.0)
-            throw value_error("cosmicray_lacosmic: the image is already in " + ccd.unit().to_string() +
-                              " but the gain is " + to_string(gain) + "; it would be applied twice");
+    // Units as ccdproc checks them: the gain must take the image to the read noise's unit. An
+    // image in electrons with a gain is warned about and goes on, gain applied, as there (a
+    // night's script should not stop on it).
+    if (ccd.unit().convertible_to(electron) && gain.value != 1.0) {
+        detail::warn(o.warn, "cosmicray_lacosmic: the image is already in " + ccd.unit().to_string() +
+                                 " but the gain is " + to_string(gain) + "; it may be applied twice");
+    } else if (ccd.unit().convertible_to(electron)) {
         gain.unit = unit();
     } else if (!(ccd.unit() * gain.unit).convertible_to(readnoise.unit)) {
         throw unit_error("cosmicray_lacosmic: inconsistent units for gain (" + gain.unit.to_string() + "), image (" +

@@ -29,6 +29,7 @@
 
 #include "ccdx/core/detail/format.hpp"
 #include "ccdx/core/detail/text.hpp"
+#include "ccdx/core/detail/warning.hpp"
 #include "ccdx/core/error.hpp"
 #include "ccdx/core/header.hpp"
 #include "ccdx/core/image.hpp"
@@ -52,7 +53,7 @@ struct collection_options {
     // The HDU read for every file (headers and images), and the unit for files without BUNIT.
     read_options read{};
     // Where a skipped file is reported; by default a line on std::clog.
-    std::function<void(const std::string& message)> warn;
+    warning_handler warn;
 };
 
 namespace detail::collection {
@@ -537,10 +538,7 @@ public:
             } catch (const std::exception& e) {
                 skipped_.emplace_back(name, e.what());
                 const std::string message = "skipping '" + (location_ / name).string() + "': " + e.what();
-                if (options_.warn)
-                    options_.warn(message);
-                else
-                    std::clog << "ccdx: warning: " << message << '\n';
+                detail::warn(options_.warn, message);
             }
         }
         if (entries.empty() && !chosen_) {

@@ -4,7 +4,7 @@
 // "Where ccdx differs from ccdproc on purpose"), not_applicable (Python-only mechanics), or
 // failing (a TEST_CASE written as ccdproc expects, skipped until ccdx does it).
 //
-// Modules not ported yet: test_bitfield.py, test_rebin.py, utils/tests/test_slices.py,
+// Modules not ported yet: test_rebin.py, utils/tests/test_slices.py,
 // test_ccdproc_logging.py, test_ccdmask.py, test_wrapped_external_funcs.py, test_ccdproc.py,
 // test_combiner.py, test_cosmicray.py, test_image_collection.py, test_combine_open_files.py,
 // test_memory_use.py.
@@ -35,6 +35,24 @@ inline const std::vector<entry>& entries()
         {"test_keyword.py", "test_value_setting", status::not_applicable,
          "a Keyword holding a value: ccdx takes a known value as a quantity, from_header holds a keyword and unit"},
         {"test_keyword.py", "test_keyword_value_from_header", status::ported, ""},
+        // test_bitfield.py
+        {"test_bitfield.py", "test_bitfield_not_integer", status::not_applicable,
+         "a non-integer bit field does not compile (static_assert) where Python raises TypeError"},
+        {"test_bitfield.py", "test_bitfield_negative_flags", status::ported, ""},
+        {"test_bitfield.py", "test_bitfield_non_poweroftwo_flags", status::ported, ""},
+        {"test_bitfield.py", "test_bitfield_flipbits_when_no_bits", status::not_applicable,
+         "None with flip_bits: ccdx's text overload (where None lives) takes no flip argument, so it cannot be written"},
+        {"test_bitfield.py", "test_bitfield_flipbits_when_stringbits", status::not_applicable,
+         "text flags with flip_bits: the text overload takes no flip argument ('~' flips), so it cannot be written"},
+        {"test_bitfield.py", "test_bitfield_string_flag_flip_not_start_of_string", status::ported, ""},
+        {"test_bitfield.py", "test_bitfield_string_flag_unbalanced_parens", status::ported, ""},
+        {"test_bitfield.py", "test_bitfield_string_flag_wrong_positioned_parens", status::ported, ""},
+        {"test_bitfield.py", "test_bitfield_string_flag_empty", status::ported, ""},
+        {"test_bitfield.py", "test_bitfield_flag_non_integer", status::not_applicable,
+         "flags are std::int64_t: a flag of 1.3 does not compile where Python raises TypeError"},
+        {"test_bitfield.py", "test_bitfield_duplicate_flag_throws_warning", status::failing,
+         "ccdx ignores a repeated flag silently; ccdproc warns 'Duplicate bit flags will be ignored'"},
+        {"test_bitfield.py", "test_bitfield_none_identical_to_strNone", status::ported, ""},
     };
     return all;
 }

@@ -4,7 +4,7 @@
 // "Where ccdx differs from ccdproc on purpose"), not_applicable (Python-only mechanics), or
 // failing (a TEST_CASE written as ccdproc expects, skipped until ccdx does it).
 //
-// Modules not ported yet: test_rebin.py, utils/tests/test_slices.py,
+// Modules not ported yet: utils/tests/test_slices.py,
 // test_ccdproc_logging.py, test_ccdmask.py, test_wrapped_external_funcs.py, test_ccdproc.py,
 // test_combiner.py, test_cosmicray.py, test_image_collection.py, test_combine_open_files.py,
 // test_memory_use.py.
@@ -53,6 +53,17 @@ inline const std::vector<entry>& entries()
         {"test_bitfield.py", "test_bitfield_duplicate_flag_throws_warning", status::failing,
          "ccdx ignores a repeated flag silently; ccdproc warns 'Duplicate bit flags will be ignored'"},
         {"test_bitfield.py", "test_bitfield_none_identical_to_strNone", status::ported, ""},
+        // test_rebin.py (rebin is deprecated there; ccdx has its replacements, block_replicate/average)
+        {"test_rebin.py", "test_rebin_ndarray", status::not_applicable,
+         "a number in place of an array: a Python type check; the C++ call does not compile"},
+        {"test_rebin.py", "test_rebin_dimensions", status::not_applicable,
+         "a 1-D target shape for a 2-D array: ccdx's block_size always has two axes"},
+        {"test_rebin.py", "test_rebin_ccddata_dimensions", status::not_applicable,
+         "a 1-D target shape for a 2-D image: ccdx's block_size always has two axes"},
+        {"test_rebin.py", "test_rebin_larger", status::ported, ""},
+        {"test_rebin.py", "test_rebin_smaller", status::ported, ""},
+        {"test_rebin.py", "test_rebin_ccddata", status::ported, ""},
+        {"test_rebin.py", "test_rebin_does_not_change_input", status::ported, ""},
     };
     return all;
 }

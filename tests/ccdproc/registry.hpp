@@ -64,6 +64,23 @@ inline const std::vector<entry>& entries()
         {"test_rebin.py", "test_rebin_smaller", status::ported, ""},
         {"test_rebin.py", "test_rebin_ccddata", status::ported, ""},
         {"test_rebin.py", "test_rebin_does_not_change_input", status::ported, ""},
+        // utils/tests/test_slices.py (README: "Sections are strict: a one-axis string, a step ... is a section_error")
+        {"test_slices.py", "test_slice_from_string_needs_enclosing_brackets", status::ported, ""},
+        {"test_slices.py", "test_slice_from_string_1d", status::differs,
+         "README: sections are strict, a one-axis string or a step is a section_error"},
+        {"test_slices.py", "test_slice_from_string_spaces", status::differs,
+         "README: sections are strict, a one-axis string is a section_error (its strings are one-axis)"},
+        {"test_slices.py", "test_slice_from_string_2d", status::not_applicable,
+         "numpy-convention strings (0-based, negative indices) index Python arrays; ccdx sections are FITS-only"},
+        {"test_slices.py", "test_slice_from_string_fits_style", status::differs,
+         "README: sections are strict, a step is a section_error (the step-free half matches ccdproc)"},
+        {"test_slices.py", "test_slice_from_string_fits_inverted", status::differs,
+         "README: sections are strict, a step or a third axis is a section_error (step-free axes match ccdproc)"},
+        {"test_slices.py", "test_slice_from_string_empty", status::not_applicable,
+         "'' gives an empty tuple of Python slices; in ccdx no section is expressed by passing none"},
+        {"test_slices.py", "test_slice_from_string_bad_fits_slice", status::ported, ""},
+        {"test_slices.py", "test_slice_from_string_fits_wildcard", status::differs,
+         "README: sections are strict, a step is a section_error (the step-free half matches ccdproc)"},
     };
     return all;
 }

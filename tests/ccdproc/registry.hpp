@@ -81,6 +81,17 @@ inline const std::vector<entry>& entries()
         {"test_slices.py", "test_slice_from_string_bad_fits_slice", status::ported, ""},
         {"test_slices.py", "test_slice_from_string_fits_wildcard", status::differs,
          "README: sections are strict, a step is a section_error (the step-free half matches ccdproc)"},
+        // test_ccdproc_logging.py
+        {"test_ccdproc_logging.py", "test_log_string", status::ported, ""},
+        {"test_ccdproc_logging.py", "test_log_keyword", status::ported, ""},
+        {"test_ccdproc_logging.py", "test_log_dict", status::ported, ""},
+        {"test_ccdproc_logging.py", "test_log_bad_type_fails", status::not_applicable,
+         "add_keyword=15: a Python type check; add_keyword has no overload taking a number"},
+        {"test_ccdproc_logging.py", "test_log_set_to_None_does_not_change_header", status::ported, ""},
+        {"test_ccdproc_logging.py", "test_implicit_logging", status::ported, ""},
+        {"test_ccdproc_logging.py", "test_loggin_without_keyword_args", status::ported, ""},
+        {"test_ccdproc_logging.py", "test_logging_with_really_long_parameter_value", status::differs,
+         "README: sections are strict, an index outside the image is a section_error rather than clipped"},
     };
     return all;
 }

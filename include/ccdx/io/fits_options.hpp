@@ -1,6 +1,6 @@
 #pragma once
 // How a FITS file is read and written: the options of read_fits and write_fits, apart from the
-// I/O itself, so that code which only passes them on (combine's options) needs no cfitsio.
+// I/O itself.
 
 #include <optional>
 #include <string>
